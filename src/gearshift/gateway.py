@@ -1,0 +1,114 @@
+"""The one place every model call passes through: effort mapping, the call, its ledger row.
+
+Phases build requests and read replies; they never talk to a provider or the ledger directly.
+A call is recorded whether it succeeds or fails, with whatever tokens it was billed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+from gearshift.effort import Effort, nearest_supported
+from gearshift.errors import ProviderError
+from gearshift.ledger import CallRecord, Ledger
+from gearshift.models.base import Provider, Reply, Request, Usage, parse_structured
+from gearshift.pricing import cost_usd
+
+# Shows the user that a call is under way; the CLI passes a spinner, the library nothing.
+Progress = Callable[[str], AbstractContextManager[Any]]
+
+
+@dataclasses.dataclass(frozen=True)
+class CallSite:
+    """Where in a run a call is made; what the ledger files it under."""
+
+    phase: str
+    run_id: str | None = None
+    step: int | None = None
+
+
+class Gateway:
+    def __init__(self, ledger: Ledger, *, progress: Progress | None = None) -> None:
+        self.ledger = ledger
+        self._progress: Progress = progress or (lambda label: nullcontext())
+
+    def call(self, provider: Provider, request: Request, site: CallSite) -> Reply:
+        effort_sent = nearest_supported(request.effort, provider.supported_efforts(request.model))
+        started = time.monotonic()
+        try:
+            with self._progress(f"{provider.name} {request.model} @ {effort_sent}"):
+                reply = provider.complete(request, effort_sent)
+            if request.schema is not None:
+                try:
+                    parsed = parse_structured(reply.text, request.schema, reply.request_id)
+                except ProviderError as exc:
+                    exc.usage = reply.usage  # the malformed reply was still billed
+                    raise
+                reply = dataclasses.replace(reply, parsed=parsed)
+        except ProviderError as exc:
+            self._record(
+                provider,
+                request,
+                site,
+                status=exc.status,
+                usage=exc.usage if isinstance(exc.usage, Usage) else Usage(),
+                model=request.model,
+                effort_sent=effort_sent,
+                latency_ms=int((time.monotonic() - started) * 1000),
+                request_id=exc.request_id,
+                error=exc.message,
+            )
+            raise
+        cost = self._record(
+            provider,
+            request,
+            site,
+            status="ok",
+            usage=reply.usage,
+            model=reply.model,
+            effort_sent=reply.effort_sent,
+            latency_ms=reply.latency_ms or int((time.monotonic() - started) * 1000),
+            request_id=reply.request_id,
+        )
+        return dataclasses.replace(reply, cost_usd=cost)
+
+    def _record(
+        self,
+        provider: Provider,
+        request: Request,
+        site: CallSite,
+        *,
+        status: str,
+        usage: Usage,
+        model: str,
+        effort_sent: Effort | None,
+        latency_ms: int,
+        request_id: str | None,
+        error: str | None = None,
+    ) -> float | None:
+        cost = cost_usd(model, usage, getattr(provider, "billing", None))
+        self.ledger.record_call(
+            CallRecord(
+                run_id=site.run_id,
+                phase=site.phase,
+                step=site.step,
+                provider=provider.name,
+                model=model,
+                effort_requested=request.effort.value,
+                effort_sent=effort_sent.value if effort_sent else None,
+                input_tokens=usage.input_tokens,
+                cached_tokens=usage.cached_tokens,
+                output_tokens=usage.output_tokens,
+                reasoning_tokens=usage.reasoning_tokens,
+                cost_usd=cost,
+                latency_ms=latency_ms,
+                request_id=request_id,
+                status=status,
+                error=error,
+            )
+        )
+        return cost

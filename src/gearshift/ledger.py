@@ -1,0 +1,189 @@
+"""The ledger: every model call, one row, in SQLite.
+
+WAL and a busy timeout let parallel gearshift processes share one file. Migrations are named
+and append-only; each runs in one transaction, and a migration already applied by another
+process is skipped, never run twice.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gearshift.errors import GearshiftError
+
+# Append only: never edit a migration that has shipped; add a new one.
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_calls",
+        """
+        CREATE TABLE calls (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT,
+            phase TEXT NOT NULL,
+            step INTEGER,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            effort_requested TEXT,
+            effort_sent TEXT,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            cached_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL,
+            latency_ms INTEGER,
+            request_id TEXT,
+            status TEXT NOT NULL,
+            error TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX calls_by_run ON calls (run_id, id);
+        """,
+    ),
+]
+
+CALL_COLUMNS = (
+    "id",
+    "run_id",
+    "phase",
+    "step",
+    "provider",
+    "model",
+    "effort_requested",
+    "effort_sent",
+    "input_tokens",
+    "cached_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "cost_usd",
+    "latency_ms",
+    "request_id",
+    "status",
+    "error",
+    "created_at",
+)
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    phase: str
+    provider: str
+    model: str
+    effort_requested: str | None
+    effort_sent: str | None
+    status: str
+    run_id: str | None = None
+    step: int | None = None
+    input_tokens: int = 0
+    cached_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost_usd: float | None = None
+    latency_ms: int | None = None
+    request_id: str | None = None
+    error: str | None = None
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class Ledger:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # autocommit mode: transactions are explicit, so each write is durable when it returns
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA busy_timeout = 30000")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            migrate(self._db)
+        except sqlite3.Error as exc:
+            raise GearshiftError(f"cannot open the ledger {path}: {exc}; pass --db to use another file") from None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def record_call(self, call: CallRecord) -> int:
+        values = {name: getattr(call, name) for name in CALL_COLUMNS if name not in ("id", "created_at")}
+        values["created_at"] = utc_now()
+        columns = ", ".join(values)
+        marks = ", ".join(f":{name}" for name in values)
+        with self._lock:
+            cursor = self._db.execute(f"INSERT INTO calls ({columns}) VALUES ({marks})", values)
+        return int(cursor.lastrowid or 0)
+
+    def calls(self, *, limit: int | None = None, run_id: str | None = None) -> list[dict[str, Any]]:
+        """Recorded calls, newest first."""
+        where, params = ("WHERE run_id = ?", [run_id]) if run_id else ("", [])
+        sql = f"SELECT {', '.join(CALL_COLUMNS)} FROM calls {where} ORDER BY id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [dict(row) for row in self._db.execute(sql, params)]
+
+    def stats(self, *, run_id: str | None = None) -> list[dict[str, Any]]:
+        """Totals per phase x effort x model. Cost is the sum of known prices; unpriced calls are counted."""
+        where, params = ("WHERE run_id = ?", [run_id]) if run_id else ("", [])
+        sql = f"""
+            SELECT phase, effort_requested, effort_sent, model,
+                   COUNT(*) AS calls,
+                   SUM(status != 'ok') AS failed,
+                   SUM(input_tokens) AS input_tokens,
+                   SUM(cached_tokens) AS cached_tokens,
+                   SUM(output_tokens) AS output_tokens,
+                   SUM(reasoning_tokens) AS reasoning_tokens,
+                   SUM(cost_usd) AS cost_usd,
+                   SUM(cost_usd IS NULL) AS unpriced_calls,
+                   SUM(COALESCE(latency_ms, 0)) AS latency_ms
+            FROM calls {where}
+            GROUP BY phase, effort_requested, effort_sent, model
+            ORDER BY MIN(id)
+        """
+        return [dict(row) for row in self._db.execute(sql, params)]
+
+    def schema(self) -> dict[str, list[str]]:
+        """Table name -> column names; what the migrations have built."""
+        tables = [
+            r[0]
+            for r in self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+        return {t: [c[1] for c in self._db.execute(f"PRAGMA table_info({t})")] for t in tables}
+
+    def applied_migrations(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT name FROM schema_migrations ORDER BY name")]
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    applied = {row[0] for row in db.execute("SELECT name FROM schema_migrations")}
+    for name, sql in MIGRATIONS:
+        if name in applied:
+            continue
+        try:
+            # the marker row goes first: if another process applied this migration meanwhile,
+            # its primary key refuses the insert and the whole transaction rolls back untouched
+            db.executescript(
+                f"BEGIN IMMEDIATE;\nINSERT INTO schema_migrations VALUES ('{name}', '{utc_now()}');\n{sql}\nCOMMIT;"
+            )
+        except sqlite3.IntegrityError:
+            db.execute("ROLLBACK") if db.in_transaction else None
+        except sqlite3.Error:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise

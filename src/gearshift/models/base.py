@@ -1,0 +1,88 @@
+"""The one interface every model provider implements, and the data that crosses it.
+
+Providers know nothing of phases, runs or the ledger: they take a Request and give a Reply.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from gearshift.effort import Effort
+from gearshift.errors import ReplyFormatError
+
+
+@dataclass(frozen=True)
+class JsonSchema:
+    """A named JSON schema for structured output (strict: every property required)."""
+
+    name: str
+    schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Request:
+    instructions: str
+    input: str
+    model: str
+    effort: Effort
+    schema: JsonSchema | None = None
+    max_output_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    cached_tokens: int = 0  # part of input_tokens served from the provider's cache
+    output_tokens: int = 0
+    reasoning_tokens: int = 0  # part of output_tokens spent thinking
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    usage: Usage
+    model: str
+    effort_sent: Effort | None  # None when the provider took no effort parameter
+    request_id: str | None = None
+    latency_ms: int = 0
+    parsed: Any = field(default=None, compare=False)  # the object, for a request with a schema
+    cost_usd: float | None = None  # set by the gateway from the price table; None if unknown
+
+
+class Provider(Protocol):
+    """A source of model replies. ``name`` is what the ledger records."""
+
+    name: str
+
+    def supported_efforts(self, model: str) -> tuple[Effort, ...]: ...
+
+    def complete(self, request: Request, effort_sent: Effort | None) -> Reply:
+        """Make one call; raise ProviderError (or a subclass) when it fails."""
+        ...
+
+
+def parse_structured(text: str, schema: JsonSchema, request_id: str | None = None) -> Any:
+    """Parse a structured reply; a reply that is not a JSON object is the model's fault, said plainly."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        snippet = text[:80].replace("\n", " ")
+        raise ReplyFormatError(
+            f"the model's reply for schema {schema.name!r} is not valid JSON ({exc.msg} at char {exc.pos}):"
+            f" {snippet!r}",
+            raw_text=text,
+            request_id=request_id,
+        ) from None
+    if not isinstance(value, dict):
+        raise ReplyFormatError(
+            f"the model's reply for schema {schema.name!r} is a JSON {type(value).__name__}, not an object",
+            raw_text=text,
+            request_id=request_id,
+        )
+    return value

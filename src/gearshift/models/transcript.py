@@ -1,0 +1,140 @@
+"""Transcripts: a JSONL file of model calls, written by ``--record`` and played by ``replay``.
+
+One line per call: {"request": {...what was asked...}, "reply": {...what came back...}}.
+Replay checks each request against the recorded one and says exactly where they part.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from gearshift.effort import Effort
+from gearshift.errors import ProviderError, UsageError
+from gearshift.models.base import Provider, Reply, Request, Usage
+
+# The fields of a request that must match for a recorded reply to stand in for a real one.
+MATCHED_FIELDS = ("instructions", "input", "schema")
+
+
+def request_record(provider: str, request: Request) -> dict[str, Any]:
+    return {
+        "provider": provider,
+        "model": request.model,
+        "effort": request.effort.value,
+        "instructions": request.instructions,
+        "input": request.input,
+        "schema": request.schema.name if request.schema else None,
+    }
+
+
+def reply_record(reply: Reply) -> dict[str, Any]:
+    return {
+        "text": reply.text,
+        "model": reply.model,
+        "effort_sent": reply.effort_sent.value if reply.effort_sent else None,
+        "usage": asdict(reply.usage),
+        "request_id": reply.request_id,
+        "latency_ms": reply.latency_ms,
+    }
+
+
+class RecordingProvider:
+    """Wraps any provider and appends each successful call to a transcript file."""
+
+    def __init__(self, inner: Provider, path: Path) -> None:
+        self._inner = inner
+        self._path = path
+        self._lock = threading.Lock()
+        self.name = inner.name
+        self.billing = getattr(inner, "billing", None)
+
+    def supported_efforts(self, model: str) -> tuple[Effort, ...]:
+        return self._inner.supported_efforts(model)
+
+    def complete(self, request: Request, effort_sent: Effort | None) -> Reply:
+        reply = self._inner.complete(request, effort_sent)
+        line = json.dumps({"request": request_record(self.name, request), "reply": reply_record(reply)})
+        with self._lock, self._path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+        return reply
+
+
+class ReplayProvider:
+    """Plays a transcript back in order. It spends nothing, so its calls have no price."""
+
+    name = "replay"
+    billing = None
+
+    def __init__(self, path: Path, start: int = 0) -> None:
+        self.path = path
+        self.entries = load_transcript(path)
+        self.position = start
+
+    def supported_efforts(self, model: str) -> tuple[Effort, ...]:
+        return tuple(Effort)
+
+    def complete(self, request: Request, effort_sent: Effort | None) -> Reply:
+        number = self.position + 1
+        if self.position >= len(self.entries):
+            raise ProviderError(
+                f"replay: {self.path} holds {len(self.entries)} calls and call {number} was asked for;"
+                " record a longer transcript with --record",
+                status="replay_mismatch",
+            )
+        recorded = self.entries[self.position]
+        asked = request_record(self.name, request)
+        for key in MATCHED_FIELDS:
+            if recorded["request"].get(key) != asked[key]:
+                raise ProviderError(
+                    f"replay: call {number} diverges from {self.path} line {number} in {key}: "
+                    + describe_difference(recorded["request"].get(key), asked[key]),
+                    status="replay_mismatch",
+                )
+        self.position += 1
+        raw = recorded["reply"]
+        sent = raw.get("effort_sent")
+        return Reply(
+            text=raw["text"],
+            usage=Usage(**raw.get("usage", {})),
+            model=raw.get("model") or request.model,
+            effort_sent=Effort(sent) if sent else None,
+            request_id=raw.get("request_id"),
+        )
+
+
+def load_transcript(path: Path) -> list[dict[str, Any]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"replay: cannot read transcript {path}: {exc.strerror}; check the path") from None
+    entries: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"replay: {path} line {number} is not JSON ({exc.msg}); re-record it") from None
+        if not isinstance(entry, dict) or "request" not in entry or "text" not in entry.get("reply", {}):
+            raise UsageError(f"replay: {path} line {number} lacks a request or a reply text; re-record it")
+        entries.append(entry)
+    return entries
+
+
+def describe_difference(recorded: Any, asked: Any) -> str:
+    """Where two values part, shown around the first differing character."""
+    if not isinstance(recorded, str) or not isinstance(asked, str):
+        return f"recorded {recorded!r}, asked {asked!r}"
+    index = next(
+        (i for i, (a, b) in enumerate(zip(recorded, asked, strict=False)) if a != b),
+        min(len(recorded), len(asked)),
+    )
+    start = max(0, index - 20)
+    return (
+        f"first difference at character {index}: recorded {recorded[start : index + 30]!r},"
+        f" asked {asked[start : index + 30]!r}"
+    )

@@ -1,0 +1,297 @@
+"""Settings: defaults < user config < project config < GEARSHIFT_* environment < flags.
+
+Every value remembers where it came from, so ``gearshift config show`` can say so and an
+invalid value is reported with the file (or variable) and the key that set it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gearshift.effort import Effort
+from gearshift.errors import ConfigError
+from gearshift.paths import find_repo_root, gearshift_home
+
+PHASES = ("plan", "implement", "fix", "review", "classify")
+PROVIDERS = ("openai", "openai-chat", "replay")
+DEFAULT_MODEL = "gpt-5.4"  # the model the seed article names
+
+# Named strategies: the effort of every phase in one word. Classification is a cheap
+# routing aid, so it stays low whatever the strategy.
+STRATEGIES: dict[str, dict[str, Effort]] = {
+    "high-medium-high": {
+        "plan": Effort.HIGH,
+        "implement": Effort.MEDIUM,
+        "fix": Effort.MEDIUM,
+        "review": Effort.HIGH,
+        "classify": Effort.LOW,
+    },
+    "high": {p: Effort.HIGH for p in PHASES} | {"classify": Effort.LOW},
+    "medium": {p: Effort.MEDIUM for p in PHASES} | {"classify": Effort.LOW},
+    "xhigh-medium-high": {
+        "plan": Effort.XHIGH,
+        "implement": Effort.MEDIUM,
+        "fix": Effort.MEDIUM,
+        "review": Effort.HIGH,
+        "classify": Effort.LOW,
+    },
+}
+
+# Environment variables that steer gearshift itself rather than hold settings.
+_RESERVED_ENV = {"GEARSHIFT_HOME", "GEARSHIFT_DEBUG", "GEARSHIFT_DB"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PhaseSettings(_Strict):
+    provider: str | None = None
+    model: str | None = None
+    effort: Effort | None = None
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str | None) -> str | None:
+        return _check_provider(value) if value is not None else None
+
+
+class ProviderSettings(_Strict):
+    base_url: str | None = None
+    api_key_env: str | None = Field(None, description="name of the variable holding this provider's key")
+    model: str | None = None
+    timeout: float = Field(600.0, gt=0, description="seconds one HTTP attempt may take")
+    deadline: float = Field(900.0, gt=0, description="seconds a whole call may take, retries included")
+    max_retries: int = Field(2, ge=0, le=10)
+    efforts: tuple[Effort, ...] | None = None
+    transcript: str | None = None
+
+    @field_validator("efforts", mode="before")
+    @classmethod
+    def _split_efforts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+
+class BudgetSettings(_Strict):
+    max_tokens: int | None = Field(None, gt=0)
+    max_usd: float | None = Field(None, gt=0)
+
+
+class Settings(_Strict):
+    provider: str = "openai"
+    model: str = DEFAULT_MODEL
+    strategy: str = "high-medium-high"
+    effort: Effort = Field(Effort.MEDIUM, description="effort of a single `gearshift ask`")
+    phases: dict[str, PhaseSettings] = Field(default_factory=dict)
+    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    budget: BudgetSettings = Field(default_factory=BudgetSettings)
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        return _check_provider(value)
+
+    @field_validator("strategy")
+    @classmethod
+    def _known_strategy(cls, value: str) -> str:
+        if value not in STRATEGIES:
+            raise ValueError(f"unknown strategy {value!r}: choose one of {', '.join(STRATEGIES)}")
+        return value
+
+    @field_validator("phases")
+    @classmethod
+    def _known_phases(cls, value: dict[str, PhaseSettings]) -> dict[str, PhaseSettings]:
+        for name in value:
+            if name not in PHASES:
+                raise ValueError(f"unknown phase {name!r}: choose one of {', '.join(PHASES)}")
+        return value
+
+    @field_validator("providers", mode="before")
+    @classmethod
+    def _normalise_provider_names(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            normalised = {str(k).replace("_", "-"): v for k, v in value.items()}
+            for name in normalised:
+                _check_provider(name)
+            return normalised
+        return value
+
+    def provider_settings(self, provider: str) -> ProviderSettings:
+        return self.providers.get(provider) or ProviderSettings()
+
+    def for_phase(self, phase: str) -> ModelChoice:
+        """Provider, model and effort for ``phase``: its own settings, else the strategy's."""
+        own = self.phases.get(phase) or PhaseSettings()
+        provider = own.provider or self.provider
+        model = own.model or self.provider_settings(provider).model or self.model
+        strategy = STRATEGIES[self.strategy]
+        effort = own.effort or strategy.get(phase, self.effort)
+        return ModelChoice(provider=provider, model=model, effort=effort)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    provider: str
+    model: str
+    effort: Effort
+
+
+def _check_provider(name: str) -> str:
+    if name not in PROVIDERS:
+        raise ValueError(f"unknown provider {name!r}: choose one of {', '.join(PROVIDERS)}")
+    return name
+
+
+# --- loading -------------------------------------------------------------------------------
+
+Flat = dict[str, tuple[Any, str]]  # dotted key -> (value, where it came from)
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    settings: Settings
+    sources: dict[str, str]  # dotted key -> "default", a file path, "env GEARSHIFT_X" or "flag"
+    repo_root: Path | None
+
+    def source_of(self, key: str) -> str:
+        return self.sources.get(key, "default")
+
+
+def load_settings(
+    *,
+    cwd: Path | None = None,
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> LoadedSettings:
+    """Merge every layer and validate the result; a bad value raises ConfigError naming its source."""
+    env = os.environ if environ is None else environ
+    root = find_repo_root(cwd)
+    merged: Flat = {}
+    for layer in (
+        _user_layer(),
+        *_project_layers(root or (cwd or Path.cwd()).resolve()),
+        _env_layer(env),
+        _flags_layer(flags or {}),
+    ):
+        merged.update(layer)
+    nested = _unflatten({key: value for key, (value, _) in merged.items()})
+    try:
+        settings = Settings.model_validate(nested)
+    except ValidationError as exc:
+        raise _config_error(exc, merged) from None
+    return LoadedSettings(settings, {k: src for k, (_, src) in merged.items()}, root)
+
+
+def _user_layer() -> Flat:
+    return _toml_layer(gearshift_home() / "config.toml", table=None)
+
+
+def _project_layers(root: Path) -> list[Flat]:
+    # pyproject first so that a dedicated gearshift.toml wins where both set a key
+    return [_toml_layer(root / "pyproject.toml", table="tool.gearshift"), _toml_layer(root / "gearshift.toml")]
+
+
+def _toml_layer(path: Path, table: str | None = None) -> Flat:
+    if not path.is_file():
+        return {}
+    try:
+        data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}; fix the TOML syntax there") from None
+    for part in (table or "").split(".") if table else []:
+        data = data.get(part, {}) if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: [{table}] must be a table")
+    return {key: (value, str(path)) for key, value in _flatten(data).items()}
+
+
+def _env_layer(environ: Mapping[str, str]) -> Flat:
+    layer: Flat = {}
+    for name, value in environ.items():
+        if not name.startswith("GEARSHIFT_") or name in _RESERVED_ENV:
+            continue
+        parts = name.removeprefix("GEARSHIFT_").lower().split("__")
+        if len(parts) > 1 and parts[0] == "providers":
+            parts[1] = parts[1].replace("_", "-")  # OPENAI_CHAT names the provider openai-chat
+        layer[".".join(parts)] = (value, f"env {name}")
+    return layer
+
+
+def _flags_layer(flags: Mapping[str, Any]) -> Flat:
+    return {key: (value, "flag") for key, value in flags.items() if value is not None}
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def _unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for dotted, value in flat.items():
+        node = nested
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):  # a scalar set where a table was expected
+                child = node[part] = {}
+            node = child
+        node[leaf] = value
+    return nested
+
+
+def _config_error(exc: ValidationError, merged: Flat) -> ConfigError:
+    first = exc.errors()[0]
+    loc = [str(p) for p in first["loc"]]
+    key = ".".join(loc)
+    source = _find_source(loc, merged)
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown setting"
+    where = f" ({source})" if source else ""
+    return ConfigError(f"invalid setting {key}{where}: {message}")
+
+
+def _find_source(loc: list[str], merged: Flat) -> str | None:
+    # the longest recorded key that is a prefix of the error's location
+    for size in range(len(loc), 0, -1):
+        wanted = ".".join(loc[:size])
+        if wanted in merged:
+            return merged[wanted][1]
+    return None
+
+
+def describe(loaded: LoadedSettings) -> list[tuple[str, str, str]]:
+    """Rows of (key, value, source) for every setting in force, phases resolved."""
+    rows: list[tuple[str, str, str]] = []
+    dumped = _flatten(loaded.settings.model_dump(mode="json", exclude_none=True))
+    for key in sorted(dumped):
+        rows.append((key, _show(dumped[key]), loaded.source_of(key)))
+    settings = loaded.settings
+    for phase in PHASES:
+        choice = settings.for_phase(phase)
+        own = f"phases.{phase}.effort"
+        effort_source = loaded.source_of(own) if own in loaded.sources else f"strategy {settings.strategy}"
+        rows.append((f"resolved.{phase}", f"{choice.provider} {choice.model} @ {choice.effort}", effort_source))
+    return rows
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
