@@ -26,7 +26,22 @@ _EXPORTS = {
     "load_settings": "gearshift.settings",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "AskOptions",
+    "CallSite",
+    "Effort",
+    "Gateway",
+    "GearshiftError",
+    "JsonSchema",
+    "Ledger",
+    "Reply",
+    "Request",
+    "Settings",
+    "__version__",
+    "ask",
+    "load_settings",
+    "make_provider",
+]
 
 if TYPE_CHECKING:
     from gearshift.ask import AskOptions, ask

@@ -51,7 +51,8 @@ def _global(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
     db: Annotated[
-        Path | None, typer.Option("--db", help="Ledger file to use (default: .gearshift/ledger.db in the repo).")
+        Path | None,
+        typer.Option("--db", help="Ledger file to use (default: .gearshift/ledger.db in the repo)."),
     ] = None,
 ) -> None:
     _state["db"] = db
@@ -69,7 +70,8 @@ def _stderr() -> Console:
 def _stdout() -> Console:
     from rich.console import Console
 
-    return Console()
+    # a table sent to a pipe or a file is laid out wide, not squeezed into 80 columns
+    return Console() if sys.stdout.isatty() else Console(width=200)
 
 
 def _open_ledger() -> Ledger:
@@ -95,17 +97,18 @@ def _spinner(label: str) -> Iterator[None]:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=_stderr(), transient=True
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=_stderr(),
+        transient=True,
     ) as progress:
         progress.add_task(f"waiting for {label}", total=None)
         yield
 
 
 def _read_prompt(prompt: str) -> str:
-    if prompt == "-":
-        text = sys.stdin.read()
-    else:
-        text = prompt
+    text = sys.stdin.read() if prompt == "-" else prompt
     if not text.strip():
         raise UsageError("the prompt is empty: pass text, or - to read it from standard input")
     return text
@@ -178,11 +181,14 @@ def ask(
         from gearshift.report import money, seconds, tokens
 
         usage = reply.usage
-        _stderr().print(
-            f"[dim]{reply.model} @ {reply.effort_sent or 'no effort sent'} · {tokens(usage.input_tokens)} in"
-            f" ({tokens(usage.cached_tokens)} cached) · {tokens(usage.output_tokens)} out"
-            f" ({tokens(usage.reasoning_tokens)} reasoning) · {money(reply.cost_usd)} · {seconds(reply.latency_ms)}[/dim]"
-        )
+        parts = [
+            f"{reply.model} @ {reply.effort_sent or 'no effort sent'}",
+            f"{tokens(usage.input_tokens)} in ({tokens(usage.cached_tokens)} cached)",
+            f"{tokens(usage.output_tokens)} out ({tokens(usage.reasoning_tokens)} reasoning)",
+            money(reply.cost_usd),
+            seconds(reply.latency_ms),
+        ]
+        _stderr().print(f"[dim]{' · '.join(parts)}[/dim]")
 
 
 def _load_schema(path: Path) -> Any:
@@ -227,7 +233,7 @@ def config_show(
 @app.command()
 def calls(
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as a JSON array.")] = False,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many calls to show.")] = 50,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many calls to show.")] = 20,
     run: Annotated[str | None, typer.Option(help="Only the calls of this run.")] = None,
 ) -> None:
     """List recorded model calls, newest first."""
@@ -239,7 +245,7 @@ def calls(
         typer.echo(dump(rows))
         return
     if not rows:
-        _stderr().print("no calls recorded yet; try: gearshift ask \"hello\"")
+        _stderr().print('no calls recorded yet; try: gearshift ask "hello"')
         return
     from gearshift.report import calls_table
 
@@ -273,6 +279,10 @@ def main() -> None:
     try:
         app()
     except GearshiftError as exc:
+        if os.environ.get("GEARSHIFT_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
         print(f"gearshift: {exc.message}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import Enum
+from enum import StrEnum
 
 from gearshift.errors import UsageError
 
 
-class Effort(str, Enum):
+class Effort(StrEnum):
     """Reasoning effort, ordered from least to most thinking."""
 
     NONE = "none"
@@ -18,12 +18,19 @@ class Effort(str, Enum):
     HIGH = "high"
     XHIGH = "xhigh"
 
+    @classmethod
+    def _missing_(cls, value: object) -> Effort | None:
+        # "HIGH" in an environment variable or a config file means high
+        if isinstance(value, str):
+            cleaned = value.strip().lower()
+            for effort in cls:
+                if effort.value == cleaned:
+                    return effort
+        return None
+
     @property
     def rank(self) -> int:
         return _ORDER.index(self)
-
-    def __str__(self) -> str:
-        return self.value
 
     @classmethod
     def parse(cls, text: str) -> Effort:

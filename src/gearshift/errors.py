@@ -54,8 +54,6 @@ class ProviderError(GearshiftError):
 class ReplyFormatError(ProviderError):
     """The model answered, but not in the shape that was asked for."""
 
-    def __init__(
-        self, message: str, *, raw_text: str, request_id: str | None = None, usage: Any = None
-    ) -> None:
+    def __init__(self, message: str, *, raw_text: str, request_id: str | None = None, usage: Any = None) -> None:
         super().__init__(message, status="malformed", request_id=request_id, usage=usage)
         self.raw_text = raw_text

@@ -128,7 +128,8 @@ class Ledger:
 
     def calls(self, *, limit: int | None = None, run_id: str | None = None) -> list[dict[str, Any]]:
         """Recorded calls, newest first."""
-        where, params = ("WHERE run_id = ?", [run_id]) if run_id else ("", [])
+        params: list[Any] = [run_id] if run_id else []
+        where = "WHERE run_id = ?" if run_id else ""
         sql = f"SELECT {', '.join(CALL_COLUMNS)} FROM calls {where} ORDER BY id DESC"
         if limit is not None:
             sql += " LIMIT ?"

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 
 from gearshift.models.base import Usage
 
 
-def cost_usd(model: str, usage: Usage, billing: Mapping[str, str] | None) -> float | None:
+@dataclass(frozen=True)
+class Billing:
+    """Who bills a provider's calls: a known provider id, or the URL of the API called."""
+
+    provider_id: str | None = None
+    api_url: str | None = None
+
+
+def cost_usd(model: str, usage: Usage, billing: Billing | None) -> float | None:
     """USD for ``usage`` on ``model``; None where the provider or model has no known price."""
     if billing is None:
         return None
@@ -20,6 +28,10 @@ def cost_usd(model: str, usage: Usage, billing: Mapping[str, str] | None) -> flo
         output_tokens=usage.output_tokens,
     )
     try:
-        return float(calc_price(priced, model, **billing).total_price)
+        if billing.provider_id:
+            calculation = calc_price(priced, model, provider_id=billing.provider_id)
+        else:
+            calculation = calc_price(priced, model, provider_api_url=billing.api_url)
     except (LookupError, ValueError):
         return None
+    return float(calculation.total_price)

@@ -36,13 +36,21 @@ def seconds(ms: int | None) -> str:
 
 
 def effort(requested: str | None, sent: str | None) -> str:
-    if requested == sent or sent is None and requested is None:
+    if requested == sent or (sent is None and requested is None):
         return requested or "-"
     return f"{requested or '-'}→{sent or 'not sent'}"
 
 
 def as_json(rows: Any) -> str:
     return json.dumps(rows, indent=2, ensure_ascii=False)
+
+
+def _column(table: Table, name: str, justify: str, footer: str = "") -> None:
+    # figures must never be cut on a narrow terminal or a pipe; text columns fold instead
+    if justify == "right":
+        table.add_column(name, justify="right", footer=footer, no_wrap=True, min_width=len(footer) or None)
+    else:
+        table.add_column(name, footer=footer, overflow="fold", min_width=len(name))
 
 
 def calls_table(rows: Iterable[Mapping[str, Any]]) -> Table:
@@ -63,7 +71,7 @@ def calls_table(rows: Iterable[Mapping[str, Any]]) -> Table:
         ("time", "right"),
         ("status", "left"),
     ]:
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        _column(table, name, justify)
     for row in rows:
         status = row["status"] if row["status"] == "ok" else f"[red]{row['status']}[/red]"
         table.add_row(
@@ -90,7 +98,14 @@ def stats_table(rows: Iterable[Mapping[str, Any]], title: str = "Usage per phase
     rows = list(rows)
     total: dict[str, Any] = {
         key: sum(r[key] or 0 for r in rows)
-        for key in ("calls", "input_tokens", "cached_tokens", "output_tokens", "reasoning_tokens", "latency_ms")
+        for key in (
+            "calls",
+            "input_tokens",
+            "cached_tokens",
+            "output_tokens",
+            "reasoning_tokens",
+            "latency_ms",
+        )
     }
     known = [r["cost_usd"] for r in rows if r["cost_usd"] is not None]
     total_cost = sum(known) if known else None
@@ -108,7 +123,7 @@ def stats_table(rows: Iterable[Mapping[str, Any]], title: str = "Usage per phase
         ("time", "right", seconds(total["latency_ms"])),
     ]
     for name, justify, footer in columns:
-        table.add_column(name, justify=justify, footer=footer)  # type: ignore[arg-type]
+        _column(table, name, justify, footer)
     for row in rows:
         calls = str(row["calls"]) + (f" ({row['failed']} failed)" if row["failed"] else "")
         priced_unknown = row["unpriced_calls"] if row["cost_usd"] is not None else 0

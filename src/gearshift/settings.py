@@ -63,6 +63,18 @@ class PhaseSettings(_Strict):
         return _check_provider(value) if value is not None else None
 
 
+class PhasesSettings(_Strict):
+    plan: PhaseSettings = Field(default_factory=PhaseSettings)
+    implement: PhaseSettings = Field(default_factory=PhaseSettings)
+    fix: PhaseSettings = Field(default_factory=PhaseSettings)
+    review: PhaseSettings = Field(default_factory=PhaseSettings)
+    classify: PhaseSettings = Field(default_factory=PhaseSettings)
+
+    def of(self, phase: str) -> PhaseSettings:
+        own = getattr(self, phase, None)
+        return own if isinstance(own, PhaseSettings) else PhaseSettings()
+
+
 class ProviderSettings(_Strict):
     base_url: str | None = None
     api_key_env: str | None = Field(None, description="name of the variable holding this provider's key")
@@ -91,7 +103,7 @@ class Settings(_Strict):
     model: str = DEFAULT_MODEL
     strategy: str = "high-medium-high"
     effort: Effort = Field(Effort.MEDIUM, description="effort of a single `gearshift ask`")
-    phases: dict[str, PhaseSettings] = Field(default_factory=dict)
+    phases: PhasesSettings = Field(default_factory=PhasesSettings)
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
 
@@ -105,14 +117,6 @@ class Settings(_Strict):
     def _known_strategy(cls, value: str) -> str:
         if value not in STRATEGIES:
             raise ValueError(f"unknown strategy {value!r}: choose one of {', '.join(STRATEGIES)}")
-        return value
-
-    @field_validator("phases")
-    @classmethod
-    def _known_phases(cls, value: dict[str, PhaseSettings]) -> dict[str, PhaseSettings]:
-        for name in value:
-            if name not in PHASES:
-                raise ValueError(f"unknown phase {name!r}: choose one of {', '.join(PHASES)}")
         return value
 
     @field_validator("providers", mode="before")
@@ -130,7 +134,7 @@ class Settings(_Strict):
 
     def for_phase(self, phase: str) -> ModelChoice:
         """Provider, model and effort for ``phase``: its own settings, else the strategy's."""
-        own = self.phases.get(phase) or PhaseSettings()
+        own = self.phases.of(phase)
         provider = own.provider or self.provider
         model = own.model or self.provider_settings(provider).model or self.model
         strategy = STRATEGIES[self.strategy]
@@ -197,7 +201,10 @@ def _user_layer() -> Flat:
 
 def _project_layers(root: Path) -> list[Flat]:
     # pyproject first so that a dedicated gearshift.toml wins where both set a key
-    return [_toml_layer(root / "pyproject.toml", table="tool.gearshift"), _toml_layer(root / "gearshift.toml")]
+    return [
+        _toml_layer(root / "pyproject.toml", table="tool.gearshift"),
+        _toml_layer(root / "gearshift.toml"),
+    ]
 
 
 def _toml_layer(path: Path, table: str | None = None) -> Flat:
@@ -262,7 +269,7 @@ def _config_error(exc: ValidationError, merged: Flat) -> ConfigError:
     source = _find_source(loc, merged)
     message = str(first["msg"]).removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        message = "unknown setting"
+        message = "unknown setting; `gearshift config show` lists the settings there are"
     where = f" ({source})" if source else ""
     return ConfigError(f"invalid setting {key}{where}: {message}")
 
@@ -273,7 +280,8 @@ def _find_source(loc: list[str], merged: Flat) -> str | None:
         wanted = ".".join(loc[:size])
         if wanted in merged:
             return merged[wanted][1]
-    return None
+    below = [source for key, (_, source) in merged.items() if key.startswith(".".join(loc) + ".")]
+    return below[0] if below else None
 
 
 def describe(loaded: LoadedSettings) -> list[tuple[str, str, str]]:

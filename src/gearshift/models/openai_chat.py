@@ -17,6 +17,7 @@ from gearshift.effort import Effort, openai_model_efforts
 from gearshift.errors import ProviderError, UsageError
 from gearshift.models._openai_http import Deadline, build_client, translate_error
 from gearshift.models.base import Reply, Request, Usage
+from gearshift.pricing import Billing
 from gearshift.settings import ProviderSettings
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -36,7 +37,7 @@ class OpenAIChat:
         api_key = environ.get(self._key_env, "") if self._key_env else ""
         if self._key_env and not api_key:
             raise UsageError(f"openai-chat: {self._key_env} is not set; set it, or point --base-url at a local server")
-        self.billing = {"provider_id": "openai"} if self._is_openai else {"provider_api_url": self.base_url}
+        self.billing = Billing(provider_id="openai") if self._is_openai else Billing(api_url=self.base_url)
         self._deadline = Deadline()
         self._client = build_client(settings, api_key or "not-needed", self.base_url, self._deadline)
         self._server_takes_effort = True
@@ -74,7 +75,12 @@ class OpenAIChat:
             with self._deadline.window(self._settings.deadline):
                 completion = self._create(params, None)
         latency_ms = int((time.monotonic() - started) * 1000)
-        return self._reply(completion, request, effort_sent, latency_ms)
+        try:
+            return self._reply(completion, request, effort_sent, latency_ms)
+        except (AttributeError, TypeError) as exc:  # JSON, but not a chat completion
+            raise ProviderError(
+                f"openai-chat: malformed reply from {self.base_url}: {exc}", status="malformed"
+            ) from exc
 
     def _create(self, params: dict[str, Any], effort: Effort | None) -> Any:
         if effort is not None:
@@ -85,7 +91,7 @@ class OpenAIChat:
             if effort is not None and "reasoning" in str(exc).lower():
                 raise _EffortRejected from exc
             raise self._error(exc, params["model"]) from exc
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:  # ValueError: a body that is not JSON
             raise self._error(exc, params["model"]) from exc
 
     def _error(self, exc: Exception, model: str) -> ProviderError:
@@ -97,7 +103,9 @@ class OpenAIChat:
         choices = getattr(completion, "choices", None) or []
         if not choices:
             raise ProviderError(
-                f"openai-chat: malformed reply from {self.base_url}: no choices", status="malformed", usage=usage
+                f"openai-chat: malformed reply from {self.base_url}: no choices",
+                status="malformed",
+                usage=usage,
             )
         choice = choices[0]
         message = choice.message

@@ -12,6 +12,7 @@ from gearshift.effort import Effort, openai_model_efforts
 from gearshift.errors import ProviderError, UsageError
 from gearshift.models._openai_http import Deadline, build_client, translate_error
 from gearshift.models.base import Reply, Request, Usage
+from gearshift.pricing import Billing
 from gearshift.settings import ProviderSettings
 
 DEFAULT_URL = "https://api.openai.com/v1"
@@ -29,7 +30,7 @@ class OpenAIResponses:
                 f"no API key for provider openai: set {self._key_env}, or pick another provider with --provider"
             )
         self.base_url = settings.base_url or environ.get("OPENAI_BASE_URL") or DEFAULT_URL
-        self.billing = {"provider_id": "openai"} if self.base_url == DEFAULT_URL else {"provider_api_url": self.base_url}
+        self.billing = Billing(provider_id="openai") if self.base_url == DEFAULT_URL else Billing(api_url=self.base_url)
         self._deadline = Deadline()
         self._client = build_client(settings, api_key, self.base_url, self._deadline)
 
@@ -60,11 +61,17 @@ class OpenAIResponses:
         try:
             with self._deadline.window(self._settings.deadline):
                 response = self._client.responses.create(**params)
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:  # ValueError: a body that is not JSON
             raise translate_error(
                 exc, provider=self.name, url=self.base_url, key_env=self._key_env, model=request.model
             ) from exc
         latency_ms = int((time.monotonic() - started) * 1000)
+        try:
+            return self._reply(response, request, effort_sent, latency_ms)
+        except (AttributeError, TypeError) as exc:  # JSON, but not a Responses object
+            raise ProviderError(f"openai: malformed reply from {self.base_url}: {exc}", status="malformed") from exc
+
+    def _reply(self, response: Any, request: Request, effort_sent: Effort | None, latency_ms: int) -> Reply:
         usage = _usage(response.usage)
         request_id = getattr(response, "_request_id", None) or response.id
         if response.status == "incomplete":

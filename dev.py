@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Set-up and tasks, needing only Python 3.11+ and git.
+
+python3 dev.py demo    run the demo (creates .venv on first use)
+python3 dev.py test    run every check CI runs: lint, format, types, tests
+python3 dev.py bench   run the benchmarks in bench/
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def ensure_environment() -> None:
+    """Create .venv and install gearshift with its dev tools; again only when pyproject changes."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"gearshift needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    python = BIN / "python"
+    if not python.exists() and not (BIN / "python.exe").exists():
+        print("creating .venv ...", flush=True)
+        venv.create(VENV, with_pip=True)
+    stamp = VENV / ".gearshift-installed"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not stamp.exists() or stamp.read_text() != wanted:
+        print("installing gearshift and its dependencies into .venv ...", flush=True)
+        run(str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[dev]")
+        stamp.write_text(wanted)
+
+
+def run(*command: str) -> None:
+    result = subprocess.run(command, cwd=ROOT)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def tool(name: str) -> str:
+    return str(BIN / name)
+
+
+def demo() -> None:
+    run(tool("python"), "examples/demo.py")
+
+
+def test() -> None:
+    run(tool("ruff"), "check", "src", "tests", "bench", "examples", "dev.py")
+    run(tool("ruff"), "format", "--check", "src", "tests", "bench", "examples", "dev.py")
+    run(tool("mypy"))
+    run(tool("pytest"))
+
+
+def bench() -> None:
+    for script in sorted((ROOT / "bench").glob("*.py")):
+        run(tool("python"), str(script))
+
+
+TASKS = {"demo": demo, "test": test, "bench": bench}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in TASKS:
+        sys.exit(f"usage: python3 dev.py {{{','.join(TASKS)}}}")
+    ensure_environment()
+    TASKS[sys.argv[1]]()
