@@ -273,6 +273,10 @@ def stats(
     _stdout().print(stats_table(rows))
 
 
+# the workflow's commands live in their own module; importing it registers them on `app`
+from gearshift import cli_workflow  # noqa: E402, F401
+
+
 def main() -> None:
     """Entry point: one clear line for every error a user can cause; a traceback only on request."""
     started = time.monotonic()

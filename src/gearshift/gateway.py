@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from gearshift.effort import Effort, nearest_supported
-from gearshift.errors import ProviderError
+from gearshift.errors import GearshiftError, ProviderError
 from gearshift.ledger import CallRecord, Ledger
 from gearshift.models.base import Provider, Reply, Request, Usage, parse_structured
 from gearshift.pricing import cost_usd
@@ -31,12 +31,43 @@ class CallSite:
     step: int | None = None
 
 
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    """Limits on what one run may spend; None means no limit."""
+
+    max_tokens: int | None = None
+    max_usd: float | None = None
+
+
+class BudgetReached(GearshiftError):
+    """The next call would pass the run's budget; nothing was sent."""
+
+
+def estimate_tokens(text: str) -> int:
+    # about four characters a token for English and code; used only to look ahead
+    return len(text) // 4 + 1
+
+
 class Gateway:
     def __init__(self, ledger: Ledger, *, progress: Progress | None = None) -> None:
         self.ledger = ledger
         self._progress: Progress = progress or (lambda label: nullcontext())
+        self.budgets: dict[str, Budget] = {}  # run id -> its budget
+
+    def check_budget(self, run_id: str | None, upcoming_tokens: int = 0) -> None:
+        """Raise BudgetReached if the run has spent its budget, or would with ``upcoming_tokens`` more."""
+        budget = self.budgets.get(run_id or "")
+        if budget is None or run_id is None:
+            return
+        tokens, cost = self.ledger.run_spend(run_id)
+        if budget.max_tokens is not None and tokens + upcoming_tokens > budget.max_tokens:
+            ahead = f" and the next call needs about {upcoming_tokens:,} more" if upcoming_tokens else ""
+            raise BudgetReached(f"token budget reached: {tokens:,} of {budget.max_tokens:,} tokens spent{ahead}")
+        if budget.max_usd is not None and cost is not None and cost >= budget.max_usd:
+            raise BudgetReached(f"cost budget reached: ${cost:.4f} of ${budget.max_usd:.2f} spent")
 
     def call(self, provider: Provider, request: Request, site: CallSite) -> Reply:
+        self.check_budget(site.run_id, estimate_tokens(request.instructions + request.input))
         effort_sent = nearest_supported(request.effort, provider.supported_efforts(request.model))
         started = time.monotonic()
         try:

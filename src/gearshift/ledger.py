@@ -44,6 +44,44 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX calls_by_run ON calls (run_id, id);
         """,
     ),
+    (
+        "0002_runs_and_steps",
+        """
+        CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            task TEXT NOT NULL,
+            strategy TEXT NOT NULL,
+            status TEXT NOT NULL,
+            repo_root TEXT NOT NULL,
+            checkout TEXT,
+            branch TEXT,
+            base_commit TEXT,
+            worktree INTEGER NOT NULL DEFAULT 0,
+            efforts TEXT NOT NULL,
+            test_cmd TEXT,
+            max_tokens INTEGER,
+            max_usd REAL,
+            message TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE steps (
+            run_id TEXT NOT NULL REFERENCES runs (id),
+            step_id INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            status TEXT NOT NULL,
+            effort TEXT,
+            effort_reason TEXT,
+            commit_sha TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            touched TEXT NOT NULL DEFAULT '[]',
+            leftover TEXT,
+            error TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (run_id, step_id)
+        );
+        """,
+    ),
 ]
 
 CALL_COLUMNS = (
@@ -155,6 +193,94 @@ class Ledger:
             ORDER BY MIN(id)
         """
         return [dict(row) for row in self._db.execute(sql, params)]
+
+    # --- runs and steps: each change is committed before the next begins ----------------
+
+    def create_run(self, **fields: Any) -> None:
+        now = utc_now()
+        values = {**fields, "created_at": now, "updated_at": now}
+        self._insert("runs", values)
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        self._update("runs", fields, "id = ?", [run_id])
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT * FROM runs WHERE id = ?", [run_id]).fetchone()
+        return dict(row) if row else None
+
+    def find_runs(self, prefix: str) -> list[str]:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self._db.execute("SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY id", [escaped + "%"])
+        return [r[0] for r in rows]
+
+    def runs(self, *, limit: int | None = None) -> list[dict[str, Any]]:
+        """Runs, newest first, with their step counts and token and cost totals."""
+        sql = """
+            SELECT r.*,
+                   (SELECT COUNT(*) FROM steps s WHERE s.run_id = r.id) AS steps_total,
+                   (SELECT COUNT(*) FROM steps s WHERE s.run_id = r.id AND s.status = 'done') AS steps_done,
+                   (SELECT COALESCE(SUM(input_tokens + output_tokens), 0) FROM calls c WHERE c.run_id = r.id)
+                       AS tokens,
+                   (SELECT SUM(cost_usd) FROM calls c WHERE c.run_id = r.id) AS cost_usd
+            FROM runs r ORDER BY r.created_at DESC, r.id DESC
+        """
+        params: list[Any] = []
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [dict(row) for row in self._db.execute(sql, params)]
+
+    def set_step(self, run_id: str, step_id: int, **fields: Any) -> None:
+        """Create or update one step's row."""
+        fields = {**fields, "updated_at": utc_now()}
+        columns = ", ".join(["run_id", "step_id", *fields])
+        marks = ", ".join(["?"] * (len(fields) + 2))
+        updates = ", ".join(f"{name} = excluded.{name}" for name in fields)
+        with self._lock:
+            self._db.execute(
+                f"INSERT INTO steps ({columns}) VALUES ({marks}) ON CONFLICT (run_id, step_id) DO UPDATE SET {updates}",
+                [run_id, step_id, *fields.values()],
+            )
+
+    def delete_steps_from(self, run_id: str, first_step: int) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM steps WHERE run_id = ? AND step_id >= ?", [run_id, first_step])
+
+    def steps(self, run_id: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._db.execute("SELECT * FROM steps WHERE run_id = ? ORDER BY step_id", [run_id])]
+
+    def phase_totals(self, run_id: str) -> list[dict[str, Any]]:
+        """Per phase of one run: calls, tokens, cost and time, in the order the phases ran."""
+        sql = """
+            SELECT phase, COUNT(*) AS calls, SUM(status != 'ok') AS failed,
+                   SUM(input_tokens) AS input_tokens, SUM(cached_tokens) AS cached_tokens,
+                   SUM(output_tokens) AS output_tokens, SUM(reasoning_tokens) AS reasoning_tokens,
+                   SUM(cost_usd) AS cost_usd, SUM(cost_usd IS NULL) AS unpriced_calls,
+                   SUM(COALESCE(latency_ms, 0)) AS latency_ms,
+                   GROUP_CONCAT(DISTINCT effort_sent) AS efforts
+            FROM calls WHERE run_id = ? GROUP BY phase ORDER BY MIN(id)
+        """
+        return [dict(row) for row in self._db.execute(sql, [run_id])]
+
+    def run_spend(self, run_id: str) -> tuple[int, float | None]:
+        """Tokens (input + output) and known cost spent by a run so far."""
+        row = self._db.execute(
+            "SELECT COALESCE(SUM(input_tokens + output_tokens), 0), SUM(cost_usd) FROM calls WHERE run_id = ?",
+            [run_id],
+        ).fetchone()
+        return int(row[0]), row[1]
+
+    def _insert(self, table: str, values: dict[str, Any]) -> None:
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        with self._lock:
+            self._db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(values.values()))
+
+    def _update(self, table: str, fields: dict[str, Any], where: str, params: list[Any]) -> None:
+        fields = {**fields, "updated_at": utc_now()}
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with self._lock:
+            self._db.execute(f"UPDATE {table} SET {assignments} WHERE {where}", [*fields.values(), *params])
 
     def schema(self) -> dict[str, list[str]]:
         """Table name -> column names; what the migrations have built."""

@@ -140,3 +140,115 @@ def stats_table(rows: Iterable[Mapping[str, Any]], title: str = "Usage per phase
             seconds(row["latency_ms"]),
         )
     return table
+
+
+def phase_table(rows: Iterable[Mapping[str, Any]], title: str = "Tokens per phase") -> Table:
+    """The seed's table, measured: each phase's calls, tokens, cost, time, and share of the run's tokens."""
+    rows = list(rows)
+    grand = sum((r["input_tokens"] or 0) + (r["output_tokens"] or 0) for r in rows) or 1
+    table = Table(title=title, title_justify="left", show_footer=True)
+    known = [r["cost_usd"] for r in rows if r["cost_usd"] is not None]
+    footers = {
+        "phase": "total",
+        "calls": str(sum(r["calls"] for r in rows)),
+        "in": tokens(sum(r["input_tokens"] or 0 for r in rows)),
+        "cached": tokens(sum(r["cached_tokens"] or 0 for r in rows)),
+        "out": tokens(sum(r["output_tokens"] or 0 for r in rows)),
+        "reasoning": tokens(sum(r["reasoning_tokens"] or 0 for r in rows)),
+        "cost": money(sum(known) if known else None),
+        "time": seconds(sum(r["latency_ms"] or 0 for r in rows)),
+        "share": "100%" if rows else "",
+    }
+    for name in ("phase", "effort", "calls", "in", "cached", "out", "reasoning", "cost", "time", "share"):
+        _column(table, name, "left" if name in ("phase", "effort") else "right", footers.get(name, ""))
+    for r in rows:
+        share = ((r["input_tokens"] or 0) + (r["output_tokens"] or 0)) / grand
+        table.add_row(
+            r["phase"],
+            (r.get("efforts") or "-").replace(",", ", "),
+            str(r["calls"]) + (f" ({r['failed']} failed)" if r["failed"] else ""),
+            tokens(r["input_tokens"]),
+            tokens(r["cached_tokens"]),
+            tokens(r["output_tokens"]),
+            tokens(r["reasoning_tokens"]),
+            money(r["cost_usd"], r["unpriced_calls"] if r["cost_usd"] is not None else 0),
+            seconds(r["latency_ms"]),
+            f"{share:.0%}",
+        )
+    return table
+
+
+def runs_table(rows: Iterable[Mapping[str, Any]]) -> Table:
+    table = Table(title="Runs, newest first", title_justify="left")
+    for name, justify in [
+        ("run", "left"),
+        ("task", "left"),
+        ("strategy", "left"),
+        ("status", "left"),
+        ("steps", "right"),
+        ("tokens", "right"),
+        ("cost", "right"),
+    ]:
+        _column(table, name, justify)
+    for row in rows:
+        task = row["task"] if len(row["task"]) <= 60 else row["task"][:57] + "..."
+        table.add_row(
+            row["id"],
+            task,
+            row["strategy"],
+            row["status"],
+            f"{row['steps_done']}/{row['steps_total']}",
+            tokens(row["tokens"]),
+            money(row["cost_usd"]),
+        )
+    return table
+
+
+def steps_table(rows: Iterable[Mapping[str, Any]]) -> Table:
+    table = Table(title="Steps", title_justify="left")
+    for name, justify in [
+        ("step", "right"),
+        ("title", "left"),
+        ("status", "left"),
+        ("effort", "left"),
+        ("why", "left"),
+        ("tries", "right"),
+        ("commit", "left"),
+    ]:
+        _column(table, name, justify)
+    for row in rows:
+        table.add_row(
+            str(row["step_id"]),
+            row["title"],
+            row["status"],
+            row["effort"] or "-",
+            row["effort_reason"] or "-",
+            str(row["attempts"]),
+            (row["commit_sha"] or "-")[:10],
+        )
+    return table
+
+
+def run_panel(run: Mapping[str, Any], plan: Any, review: Any) -> Any:
+    """The run's header: task, status, branch; the plan's summary; the review's verdict."""
+    from rich.console import Group
+    from rich.text import Text
+
+    lines = [
+        Text(f"Run {run.get('id')}: {run.get('task')}", style="bold"),
+        Text(
+            f"status {run.get('status')} · strategy {run.get('strategy')} · branch {run.get('branch') or '-'}"
+            f" · base {(run.get('base_commit') or '-')[:10]}"
+        ),
+    ]
+    if run.get("message"):
+        lines.append(Text(str(run["message"]), style="yellow"))
+    if plan:
+        lines.append(Text(f"Plan: {plan.get('summary', '')}"))
+    if review:
+        counts: dict[str, int] = {}
+        for item in review.get("adherence", []):
+            counts[item["status"]] = counts.get(item["status"], 0) + 1
+        verdict = ", ".join(f"{n} {status}" for status, n in counts.items()) or "no steps assessed"
+        lines.append(Text(f"Review: {verdict}; {len(review.get('issues', []))} issues"))
+    return Group(*lines)

@@ -98,6 +98,14 @@ class BudgetSettings(_Strict):
     max_usd: float | None = Field(None, gt=0)
 
 
+class CheckSettings(_Strict):
+    test_cmd: str | None = Field(None, description="run after each step, e.g. 'pytest -q'")
+    shell: bool = Field(False, description="run test_cmd through the shell")
+    timeout: float = Field(600.0, gt=0, description="seconds the test command may take")
+    fix_attempts: int = Field(2, ge=0, le=10, description="fix attempts after a failing check")
+    edit_retries: int = Field(3, ge=1, le=10, description="tries for a reply whose edits do not apply")
+
+
 class Settings(_Strict):
     provider: str = "openai"
     model: str = DEFAULT_MODEL
@@ -106,6 +114,7 @@ class Settings(_Strict):
     phases: PhasesSettings = Field(default_factory=PhasesSettings)
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
+    checks: CheckSettings = Field(default_factory=CheckSettings)
 
     @field_validator("provider")
     @classmethod

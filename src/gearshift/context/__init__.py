@@ -1,0 +1,1 @@
+"""What the model sees: a map of the repository for the planner, bounded file context for each step."""

@@ -1,0 +1,42 @@
+"""Phase 1, plan (default effort high): the task and a map of the repository in, a Plan out."""
+
+from __future__ import annotations
+
+from gearshift.effort import Effort
+from gearshift.gateway import CallSite, Gateway
+from gearshift.models import JsonSchema, Provider, Request
+from gearshift.plan import Plan, plan_from_reply, plan_json_schema
+
+INSTRUCTIONS = """\
+You are the planning phase of a coding workflow: plan at depth now, so that a later phase can
+implement the plan step by step without re-deciding anything.
+
+Produce a plan for the task, fitting the JSON schema:
+- summary: what will be built and why, in a few sentences.
+- architecture_decisions: the decisions implementation must follow (libraries, data shapes,
+  interfaces, where code goes), each one line.
+- steps: small, ordered steps; each one is implemented in one reply, alone, with only its own
+  files in view. For each: a short imperative title; a description precise enough to follow
+  without guessing; files (paths relative to the repository root, existing or new); acceptance
+  criteria a reviewer can check; kind; security_critical (true for authentication,
+  authorization, crypto, secrets, injection or payments); ambiguities (open questions the plan
+  could not settle; empty if none). Put tests in the step that needs them, or in testing steps.
+- risks: what could go wrong (security, data loss, performance, compatibility) and the
+  mitigation for each.
+- testing_strategy: how the result will be tested.
+Do not write code. Plan only what the task asks for: no extra layers, no speculative features."""
+
+
+def build_request(task: str, repo_map: str, model: str, effort: Effort) -> Request:
+    return Request(
+        instructions=INSTRUCTIONS,
+        input=f"# Task\n{task}\n\n# Repository\n{repo_map}\n",
+        model=model,
+        effort=effort,
+        schema=JsonSchema(name="plan", schema=plan_json_schema()),
+    )
+
+
+def make_plan(gateway: Gateway, provider: Provider, request: Request, run_id: str) -> Plan:
+    reply = gateway.call(provider, request, CallSite(phase="plan", run_id=run_id))
+    return plan_from_reply(reply.parsed)

@@ -1,0 +1,168 @@
+"""Git for a run: a branch (or a worktree) per run, a commit per step, the diff, a lock.
+
+Every git command goes through ``git()``, which raises a GearshiftError with git's own
+words when it fails. Nothing here ever discards a change: work in the way is stashed,
+and undo keeps the undone commits under refs/gearshift/undone/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from gearshift.errors import GearshiftError, UsageError
+
+STEP_TRAILER = "Gearshift-Step"
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> str:
+    try:
+        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    except FileNotFoundError:
+        raise UsageError("git is not installed or not on PATH; gearshift runs work in a git repository") from None
+    if check and result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise GearshiftError(f"git {' '.join(args[:2])} failed: {detail[-1] if detail else result.returncode}")
+    return result.stdout
+
+
+def repo_root(cwd: Path) -> Path:
+    result = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise UsageError(f"{cwd} is not inside a git repository; run `git init` and commit first, or cd into one")
+    return Path(result.stdout.strip())
+
+
+def head(cwd: Path) -> str:
+    result = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise UsageError("the repository has no commits yet; commit something first (gearshift branches from HEAD)")
+    return result.stdout.strip()
+
+
+def tracked_changes(cwd: Path) -> list[str]:
+    """Paths of tracked files with uncommitted changes (staged or not)."""
+    out = git(cwd, "status", "--porcelain", "--untracked-files=no")
+    return [line[3:] for line in out.splitlines() if line.strip()]
+
+
+def current_branch(cwd: Path) -> str | None:
+    out = git(cwd, "symbolic-ref", "--quiet", "--short", "HEAD", check=False).strip()
+    return out or None
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """Where a run works: its directory, its branch, and the commit it started from."""
+
+    path: Path
+    branch: str
+    base: str
+    worktree: bool
+
+
+def start_run_checkout(root: Path, run_id: str, *, use_worktree: bool) -> Checkout:
+    base = head(root)
+    branch = f"gearshift/{run_id}"
+    if use_worktree:
+        path = root / ".gearshift" / "worktrees" / run_id
+        git(root, "worktree", "add", "-q", "-b", branch, str(path), base)
+        return Checkout(path=path, branch=branch, base=base, worktree=True)
+    changed = tracked_changes(root)
+    if changed:
+        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        raise UsageError(
+            f"uncommitted changes to tracked files ({shown}); commit or stash them, or pass --worktree"
+            " to run in a separate worktree and leave this checkout alone"
+        )
+    git(root, "switch", "-q", "-c", branch, base)
+    return Checkout(path=root, branch=branch, base=base, worktree=False)
+
+
+def commit_step(cwd: Path, paths: list[str], title: str, run_id: str, step_id: int) -> str:
+    """Commit exactly ``paths`` (never the user's other files) with the step's trailer."""
+    if paths:
+        git(cwd, "add", "-A", "--", *paths)
+    message = f"{title}\n\n{STEP_TRAILER}: {run_id}/{step_id}\n"
+    git(cwd, "commit", "-q", "--allow-empty", "--no-verify", "-m", message)
+    return head(cwd)
+
+
+def committed_steps(cwd: Path, base: str, run_id: str) -> dict[int, str]:
+    """Step id -> commit, from the trailers of base..HEAD: the truth after a crash."""
+    out = git(cwd, "log", "--format=%H%x00%(trailers:key=" + STEP_TRAILER + ",valueonly)%x01", f"{base}..HEAD")
+    found: dict[int, str] = {}
+    for record in out.split("\x01"):
+        if "\x00" not in record:
+            continue
+        sha, trailer = record.strip().split("\x00", 1)
+        value = trailer.strip()
+        prefix = f"{run_id}/"
+        if value.startswith(prefix) and value[len(prefix) :].isdigit():
+            found[int(value[len(prefix) :])] = sha
+    return found
+
+
+def changed_paths(cwd: Path) -> list[str]:
+    """Tracked files changed and untracked files added since HEAD (not ignored ones)."""
+    out = git(cwd, "status", "--porcelain", "--untracked-files=all")
+    return [line[3:].split(" -> ")[-1] for line in out.splitlines() if line.strip()]
+
+
+def tree_fingerprint(cwd: Path) -> str:
+    """A digest of the uncommitted state: it changes when anyone edits, adds or removes a file."""
+    import hashlib
+
+    digest = hashlib.sha256(git(cwd, "diff", "HEAD", "--binary").encode())
+    for name in git(cwd, "ls-files", "--others", "--exclude-standard", "-z").split("\0"):
+        if name:
+            digest.update(name.encode() + b"\0")
+            with contextlib.suppress(OSError):
+                digest.update((cwd / name).read_bytes())
+    return digest.hexdigest()
+
+
+def stash_leftovers(cwd: Path, message: str) -> bool:
+    """Set aside uncommitted work (tracked and untracked) without losing it. True if anything was stashed."""
+    if not changed_paths(cwd):
+        return False
+    git(cwd, "stash", "push", "-q", "--include-untracked", "-m", message)
+    return True
+
+
+def diff(cwd: Path, base: str, *, max_lines_per_file: int = 400, max_chars: int = 60_000) -> str:
+    """``git diff base..HEAD``, bounded: a huge file's diff is cut, with a note of what was left out."""
+    names = git(cwd, "diff", "--name-only", f"{base}..HEAD").splitlines()
+    parts: list[str] = []
+    total = 0
+    for index, name in enumerate(names):
+        text = git(cwd, "diff", f"{base}..HEAD", "--", name)
+        lines = text.splitlines()
+        if len(lines) > max_lines_per_file:
+            text = "\n".join(lines[:max_lines_per_file]) + (
+                f"\n[gearshift: {len(lines) - max_lines_per_file} more diff lines of {name} left out]\n"
+            )
+        if total + len(text) > max_chars:
+            rest = names[index:]
+            parts.append(f"[gearshift: diff of {len(rest)} more files left out: {', '.join(rest[:20])}]\n")
+            break
+        parts.append(text if text.endswith("\n") else text + "\n")
+        total += len(text)
+    return "".join(parts)
+
+
+def reset_branch(root: Path, checkout_path: Path, branch: str, base: str, run_id: str) -> str:
+    """Put ``branch`` back to ``base``, keeping its old head under refs/gearshift/undone/<run>."""
+    old = git(root, "rev-parse", branch).strip()
+    if changed_paths(checkout_path) and current_branch(checkout_path) == branch:
+        raise UsageError(
+            f"the checkout of {branch} has uncommitted changes; commit or stash them before undo, so nothing is lost"
+        )
+    git(root, "update-ref", f"refs/gearshift/undone/{run_id}", old)
+    if current_branch(checkout_path) == branch:
+        git(checkout_path, "reset", "-q", "--hard", base)
+    else:
+        git(root, "branch", "-f", branch, base)
+    return old
