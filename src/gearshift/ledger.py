@@ -231,16 +231,20 @@ class Ledger:
         return [dict(row) for row in self._db.execute(sql, params)]
 
     def set_step(self, run_id: str, step_id: int, **fields: Any) -> None:
-        """Create or update one step's row."""
+        """Update one step's row, or create it (a new row needs its title)."""
         fields = {**fields, "updated_at": utc_now()}
-        columns = ", ".join(["run_id", "step_id", *fields])
-        marks = ", ".join(["?"] * (len(fields) + 2))
-        updates = ", ".join(f"{name} = excluded.{name}" for name in fields)
+        assignments = ", ".join(f"{name} = ?" for name in fields)
         with self._lock:
-            self._db.execute(
-                f"INSERT INTO steps ({columns}) VALUES ({marks}) ON CONFLICT (run_id, step_id) DO UPDATE SET {updates}",
-                [run_id, step_id, *fields.values()],
+            cursor = self._db.execute(
+                f"UPDATE steps SET {assignments} WHERE run_id = ? AND step_id = ?",
+                [*fields.values(), run_id, step_id],
             )
+            if cursor.rowcount == 0:
+                values = {"run_id": run_id, "step_id": step_id, "status": "pending", **fields}
+                columns = ", ".join(values)
+                self._db.execute(
+                    f"INSERT INTO steps ({columns}) VALUES ({', '.join('?' for _ in values)})", list(values.values())
+                )
 
     def delete_steps_from(self, run_id: str, first_step: int) -> None:
         with self._lock:

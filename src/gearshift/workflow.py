@@ -188,9 +188,9 @@ class Workflow:
         if row.get("status") == "failed" and row.get("leftover") and self._changed_since_failure(checkout, row):
             self._finish_by_hand(run, step, checkout, row)
             return
-        if row.get("status") in ("running", "failed"):
-            if workspace.stash_leftovers(checkout.path, f"gearshift: leftovers of step {step.id} of run {run_id}"):
-                self._say(f"step {step.id}: set aside the leftovers of the last attempt in `git stash`")
+        interrupted = row.get("status") in ("running", "failed")
+        if interrupted and workspace.stash_leftovers(checkout.path, f"gearshift: leftovers of step {step.id} of {run_id}"):
+            self._say(f"step {step.id}: set aside the leftovers of the last attempt in `git stash`")
         effort, reason = self._step_effort(run, step)
         self._say(f"step {step.id}/{len(plan.steps)}: {step.title} (implement at {effort})")
         self.ledger.set_step(

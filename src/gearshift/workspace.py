@@ -8,6 +8,7 @@ and undo keeps the undone commits under refs/gearshift/undone/.
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,8 +87,15 @@ def commit_step(cwd: Path, paths: list[str], title: str, run_id: str, step_id: i
     if paths:
         git(cwd, "add", "-A", "--", *paths)
     message = f"{title}\n\n{STEP_TRAILER}: {run_id}/{step_id}\n"
-    git(cwd, "commit", "-q", "--allow-empty", "--no-verify", "-m", message)
+    git(cwd, *_identity(cwd), "commit", "-q", "--allow-empty", "--no-verify", "-m", message)
     return head(cwd)
+
+
+def _identity(cwd: Path) -> list[str]:
+    """The user's git identity when there is one; else commit as gearshift rather than fail mid-run."""
+    if git(cwd, "config", "user.email", check=False).strip() or os.environ.get("GIT_AUTHOR_EMAIL"):
+        return []
+    return ["-c", "user.name=gearshift", "-c", "user.email=gearshift@localhost"]
 
 
 def committed_steps(cwd: Path, base: str, run_id: str) -> dict[int, str]:
