@@ -119,8 +119,9 @@ class ScriptedModel:
         self.asked.append(what)
         if self.before_reply:
             self.before_reply(len(self.asked))
-        return responses_reply(reply, input_tokens=len(text) // 4, output_tokens=len(reply) // 4 + 20,
-                               reasoning_tokens=10)
+        return responses_reply(
+            reply, input_tokens=len(text) // 4, output_tokens=len(reply) // 4 + 20, reasoning_tokens=10
+        )
 
     def serve(self, api: Any, count: int = 200) -> None:
         api.push(*[self] * count)

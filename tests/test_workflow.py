@@ -54,7 +54,12 @@ def test_a_whole_run_plans_implements_fixes_and_reviews(fake_api: FakeAPI, tmp_p
     # the ledger: every call filed under its phase and step
     calls = list(reversed(wf.ledger.calls(run_id=run_id)))
     assert [(c["phase"], c["step"]) for c in calls] == [
-        ("plan", None), ("implement", 1), ("fix", 1), ("implement", 2), ("implement", 3), ("review", None)
+        ("plan", None),
+        ("implement", 1),
+        ("fix", 1),
+        ("implement", 2),
+        ("implement", 3),
+        ("review", None),
     ]
     phases = {row["phase"]: row for row in wf.ledger.phase_totals(run_id)}
     assert set(phases) == {"plan", "implement", "fix", "review"}
@@ -107,9 +112,12 @@ def test_fixing_a_failed_step_by_hand_then_resuming(fake_api: FakeAPI, tmp_path:
     run_id = wf.ledger.runs()[0]["id"]
     asked_before = len(model.asked)
 
-    (repo / "calc.py").write_text((repo / "calc.py").read_text().replace("    a = -a\n", "").replace(
-        "def mul(a, b):\n    return a + b", "def mul(a, b):\n    return a * b"
-    ))
+    (repo / "calc.py").write_text(
+        (repo / "calc.py")
+        .read_text()
+        .replace("    a = -a\n", "")
+        .replace("def mul(a, b):\n    return a + b", "def mul(a, b):\n    return a * b")
+    )
     wf.resume(run_id)
 
     assert wf.get_run(run_id)["status"] == "done"

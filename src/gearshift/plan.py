@@ -58,6 +58,8 @@ def _strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
     def clean(node: Any) -> Any:
         if isinstance(node, dict):
             out = {k: clean(v) for k, v in node.items() if k not in ("title", "default")}
+            if "properties" in node:  # property names are data, not schema keywords: keep them all
+                out["properties"] = {name: clean(value) for name, value in node["properties"].items()}
             if out.get("type") == "object":
                 out["additionalProperties"] = False
             return out

@@ -25,7 +25,7 @@ from gearshift.context.step_files import step_files_context
 from gearshift.edits import EditError, apply_edit_blocks, parse_edit_blocks
 from gearshift.effort import Effort
 from gearshift.errors import GearshiftError, ProviderError, UsageError
-from gearshift.gateway import Budget, BudgetReached, CallSite, Gateway
+from gearshift.gateway import Budget, BudgetReached, CallSite, Gateway, estimate_tokens
 from gearshift.ledger import Ledger
 from gearshift.models import Provider, Request, make_provider
 from gearshift.paths import state_dir
@@ -184,14 +184,21 @@ class Workflow:
         if step.id in committed:  # killed after the commit but before it was written down
             self.ledger.set_step(run_id, step.id, title=step.title, status="done", commit_sha=committed[step.id])
             return
-        self.gateway.check_budget(run_id)
         if row.get("status") == "failed" and row.get("leftover") and self._changed_since_failure(checkout, row):
             self._finish_by_hand(run, step, checkout, row)
             return
         interrupted = row.get("status") in ("running", "failed")
-        if interrupted and workspace.stash_leftovers(checkout.path, f"gearshift: leftovers of step {step.id} of {run_id}"):
+        if interrupted and workspace.stash_leftovers(
+            checkout.path, f"gearshift: leftovers of step {step.id} of {run_id}"
+        ):
             self._say(f"step {step.id}: set aside the leftovers of the last attempt in `git stash`")
         effort, reason = self._step_effort(run, step)
+        choice = self.settings.for_phase("implement")
+        request = implement_phase.build_step_request(
+            run["task"], plan, step, self._files(checkout, step.files), choice.model, effort
+        )
+        # the step boundary: stop here, before the step starts, if the budget cannot cover its first call
+        self.gateway.check_budget(run_id, estimate_tokens(request.instructions + request.input))
         self._say(f"step {step.id}/{len(plan.steps)}: {step.title} (implement at {effort})")
         self.ledger.set_step(
             run_id,
@@ -204,13 +211,15 @@ class Workflow:
             error=None,
             leftover=None,
         )
-        choice = self.settings.for_phase("implement")
-        request = implement_phase.build_step_request(
-            run["task"], plan, step, self._files(checkout, step.files), choice.model, effort
-        )
-        touched = set(self._apply_with_retries(run, step, request, "implement", choice.provider, checkout))
-        self.ledger.set_step(run_id, step.id, touched=json.dumps(sorted(touched)))
-        touched |= self._check_and_fix(run, plan, step, checkout, touched)
+        try:
+            touched = set(self._apply_with_retries(run, step, request, "implement", choice.provider, checkout))
+            self.ledger.set_step(run_id, step.id, touched=json.dumps(sorted(touched)))
+            touched |= self._check_and_fix(run, plan, step, checkout, touched)
+        except BudgetReached:
+            # reached inside the step (a fix): undo the step's partial work, keeping it in the stash
+            workspace.stash_leftovers(checkout.path, f"gearshift: step {step.id} of {run_id}, stopped by the budget")
+            self.ledger.set_step(run_id, step.id, status="pending")
+            raise
         sha = workspace.commit_step(checkout.path, sorted(touched), step.title, run_id, step.id)
         self.ledger.set_step(run_id, step.id, status="done", commit_sha=sha, touched=json.dumps(sorted(touched)))
 

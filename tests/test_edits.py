@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gearshift.edits import EditBlock, EditError, apply_edit_blocks, confined_path, parse_edit_blocks
+
+
+def block(path: str, search: str, replace: str) -> str:
+    return f"{path}\n<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n"
+
+
+def test_parse_several_blocks_with_fences_and_prose() -> None:
+    reply = (
+        "Here is the change.\n\n`src/a.py`\n```python\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE\n```\n"
+        "and a new file:\n" + block("docs/new.md", "", "# New\n")
+    )
+    blocks = parse_edit_blocks(reply)
+    assert [(b.path, b.search, b.replace) for b in blocks] == [
+        ("src/a.py", "x = 1\n", "x = 2\n"),
+        ("docs/new.md", "", "# New\n"),
+    ]
+
+
+def test_an_unclosed_block_is_named() -> None:
+    with pytest.raises(EditError, match="the edit block at line 2 is not closed"):
+        parse_edit_blocks("a.py\n<<<<<<< SEARCH\nx\n=======\ny\n")
+
+
+def test_apply_exact_then_whitespace_tolerant(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("def f():\n    return 1   \n\n\nclass C:\n    def g(self):\n        return 2\n")
+    changed = apply_edit_blocks(
+        tmp_path,
+        parse_edit_blocks(
+            block("a.py", "def f():\n    return 1\n", "def f():\n    return 10\n")  # trailing spaces differ
+            # the method copied without its class's indentation: the replacement is shifted to fit
+            + block("a.py", "def g(self):\n    return 2\n", "def g(self):\n    x = 2\n    return x * 10\n")
+        ),
+    )
+    assert changed == ["a.py"]
+    assert (tmp_path / "a.py").read_text() == (
+        "def f():\n    return 10\n\n\nclass C:\n    def g(self):\n        x = 2\n        return x * 10\n"
+    )
+
+
+def test_all_or_nothing(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("a = 1\n")
+    (tmp_path / "b.py").write_text("b = 1\n")
+    reply = block("a.py", "a = 1\n", "a = 2\n") + block("b.py", "not there\n", "b = 2\n")
+    with pytest.raises(EditError, match=r"does not match b.py; the nearest lines are 1-1"):
+        apply_edit_blocks(tmp_path, parse_edit_blocks(reply))
+    assert (tmp_path / "a.py").read_text() == "a = 1\n"
+    assert (tmp_path / "b.py").read_text() == "b = 1\n"
+
+
+def test_ambiguous_search_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\ny = 2\nx = 1\n")
+    with pytest.raises(EditError, match="matches more than one place"):
+        apply_edit_blocks(tmp_path, parse_edit_blocks(block("a.py", "x = 1\n", "x = 3\n")))
+
+
+def test_create_and_refuse_to_overwrite(tmp_path: Path) -> None:
+    apply_edit_blocks(tmp_path, parse_edit_blocks(block("pkg/new.py", "", "n = 1\n")))
+    assert (tmp_path / "pkg" / "new.py").read_text() == "n = 1\n"
+    with pytest.raises(EditError, match="already exists"):
+        apply_edit_blocks(tmp_path, parse_edit_blocks(block("pkg/new.py", "", "n = 2\n")))
+    with pytest.raises(EditError, match="does not exist; to create it, leave SEARCH empty"):
+        apply_edit_blocks(tmp_path, parse_edit_blocks(block("other.py", "x\n", "y\n")))
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("/etc/passwd", "absolute paths are refused"),
+        ("../outside.txt", "'..' is refused"),
+        ("src/../../outside.txt", "'..' is refused"),
+        (".git/config", "writing under .git/ is refused"),
+        (".gearshift/ledger.db", "writing under .gearshift/ is refused"),
+        ("C:\\\\Windows\\\\x", "absolute paths are refused"),
+        ("link/evil.txt", "is a symbolic link"),
+        ("linkfile", "is a symbolic link"),
+    ],
+)
+def test_paths_outside_the_repository_are_refused_and_nothing_is_written(tmp_path: Path, path: str, words: str) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.symlink(outside, repo / "link")
+    os.symlink(outside / "target.txt", repo / "linkfile")
+    (repo / "ok.py").write_text("ok = 1\n")
+    reply = block("ok.py", "ok = 1\n", "ok = 2\n") + block(path, "", "pwned\n")
+    with pytest.raises(EditError, match=words):
+        apply_edit_blocks(repo, parse_edit_blocks(reply))
+    assert (repo / "ok.py").read_text() == "ok = 1\n"  # the good block was not applied either
+    assert list(outside.iterdir()) == []
+    assert not (tmp_path / "outside.txt").exists()
+
+
+def test_confined_path_accepts_ordinary_paths(tmp_path: Path) -> None:
+    assert confined_path(tmp_path, "src/pkg/mod.py") == tmp_path.resolve() / "src" / "pkg" / "mod.py"
+
+
+lines = st.lists(
+    st.text(
+        alphabet=st.characters(
+            blacklist_categories=("Cs",), blacklist_characters="\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+        ),
+        max_size=20,
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@given(before=lines, target=lines, after=lines, replacement=lines)
+def test_a_unique_block_replaces_exactly_its_lines(
+    tmp_path_factory: pytest.TempPathFactory,
+    before: list[str],
+    target: list[str],
+    after: list[str],
+    replacement: list[str],
+) -> None:
+    marked = [*target[:-1], target[-1] + " #gearshift-target"]
+    content = "".join(f"{line}\n" for line in [*before, *marked, *after])
+    search = "".join(f"{line}\n" for line in marked)
+    replace = "".join(f"{line}\n" for line in replacement)
+    if content.count(search) != 1 or any(
+        l.strip() in ("=======", "<<<<<<< SEARCH", ">>>>>>> REPLACE") for l in [*marked, *replacement]
+    ):
+        return
+    root = tmp_path_factory.mktemp("edit")
+    (root / "f.txt").write_text(content, encoding="utf-8")
+    apply_edit_blocks(root, [EditBlock("f.txt", search, replace, 1)])
+    assert (root / "f.txt").read_text(encoding="utf-8") == content.replace(search, replace)
+
+
+@given(st.text(max_size=300))
+def test_parsing_never_crashes_on_arbitrary_replies(reply: str) -> None:
+    try:
+        blocks = parse_edit_blocks(reply)
+    except EditError:
+        return
+    for parsed in blocks:
+        assert parsed.path
