@@ -105,16 +105,12 @@ def test_confined_path_accepts_ordinary_paths(tmp_path: Path) -> None:
     assert confined_path(tmp_path, "src/pkg/mod.py") == tmp_path.resolve() / "src" / "pkg" / "mod.py"
 
 
-lines = st.lists(
-    st.text(
-        alphabet=st.characters(
-            blacklist_categories=("Cs",), blacklist_characters="\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-        ),
-        max_size=20,
-    ),
-    min_size=1,
-    max_size=6,
+LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+MARKERS = ("=======", "<<<<<<< SEARCH", ">>>>>>> REPLACE")
+one_line_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters=LINE_BREAKS), max_size=20
 )
+lines = st.lists(one_line_text, min_size=1, max_size=6)
 
 
 @given(before=lines, target=lines, after=lines, replacement=lines)
@@ -129,9 +125,7 @@ def test_a_unique_block_replaces_exactly_its_lines(
     content = "".join(f"{line}\n" for line in [*before, *marked, *after])
     search = "".join(f"{line}\n" for line in marked)
     replace = "".join(f"{line}\n" for line in replacement)
-    if content.count(search) != 1 or any(
-        l.strip() in ("=======", "<<<<<<< SEARCH", ">>>>>>> REPLACE") for l in [*marked, *replacement]
-    ):
+    if content.count(search) != 1 or any(text.strip() in MARKERS for text in [*marked, *replacement]):
         return
     root = tmp_path_factory.mktemp("edit")
     (root / "f.txt").write_text(content, encoding="utf-8")

@@ -41,7 +41,7 @@ def test_kill_9_then_resume_finishes_with_every_step_once(fake_api: FakeAPI, tmp
     model.before_reply = None
 
     resumed = gearshift(repo, fake_api.url, "resume")
-    out, err = resumed.communicate(timeout=60)
+    _, err = resumed.communicate(timeout=60)
     assert resumed.returncode == 0, err
 
     with Ledger(repo / ".gearshift" / "ledger.db") as ledger:
