@@ -1,9 +1,10 @@
-"""The demo: gearshift end to end, with no API key and no network.
+"""The demo: the whole gearshift workflow on a small project, with no API key and no network.
 
-The model replies come from a transcript in examples/transcripts/ that the gearshift
-developers scripted by hand; they are not real model output. Everything else is real:
-the replay provider checks each request against the transcript, and every call is
-recorded in a real ledger, which the last commands read back.
+The model's replies come from examples/transcripts/textstats-top-words.jsonl, which the
+gearshift developers scripted by hand (see build_demo_transcript.py); they are not real model
+output, and their token counts are estimates from text length. Everything else is real: the
+plan file, the edits applied to the files, the test runs, the git commits, the review file,
+and the ledger behind the per-phase table.
 """
 
 from __future__ import annotations
@@ -15,34 +16,66 @@ import sys
 from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parent
+SAMPLE = EXAMPLES / "sample-project"
+TRANSCRIPT = EXAMPLES / "transcripts" / "textstats-top-words.jsonl"
 WORK = EXAMPLES.parent / ".demo"
+TASK = "Add a word-frequency report: a top_words(text, n) function and a --top N option for python -m textstats"
+TEST_CMD = "python tests/run.py"
+GIT_IDENTITY = ["-c", "user.name=gearshift demo", "-c", "user.email=demo@gearshift.invalid"]
 
 
-def gearshift(*args: str) -> None:
-    command = [sys.executable, "-m", "gearshift", "--db", str(WORK / "ledger.db"), *args]
-    print(f"\n$ gearshift {' '.join(args)}", flush=True)
-    env = {**os.environ, "GEARSHIFT_HOME": str(WORK / "home")}
-    result = subprocess.run(command, cwd=WORK, env=env)
-    if result.returncode != 0:
-        sys.exit(result.returncode)
+def prepare_project(destination: Path) -> Path:
+    """A fresh copy of the sample project, committed in a new git repository."""
+    shutil.rmtree(destination, ignore_errors=True)
+    shutil.copytree(SAMPLE, destination, ignore=shutil.ignore_patterns("__pycache__"))
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "textstats"]):
+        subprocess.run(["git", *GIT_IDENTITY, *args], cwd=destination, check=True)
+    return destination
+
+
+def environment(home: Path) -> dict[str, str]:
+    """`python` is this interpreter, so the test command means the same everywhere."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return {
+        **os.environ,
+        "PATH": path,
+        "GEARSHIFT_HOME": str(home),
+        "GIT_AUTHOR_NAME": "gearshift demo",
+        "GIT_AUTHOR_EMAIL": "demo@gearshift.invalid",
+        "GIT_COMMITTER_NAME": "gearshift demo",
+        "GIT_COMMITTER_EMAIL": "demo@gearshift.invalid",
+    }
 
 
 def main() -> None:
-    shutil.rmtree(WORK, ignore_errors=True)
-    WORK.mkdir()
-    print("gearshift demo: scripted replies (see examples/transcripts/), real ledger, no key, no network")
-    gearshift(
-        "ask",
-        "Explain what a race condition is",
-        "--effort",
-        "high",
+    project = prepare_project(WORK / "textstats")
+    env = environment(WORK / "home")
+
+    def show(*command: str) -> None:
+        print(f"\n$ {' '.join(command)}", flush=True)
+        if subprocess.run(command, cwd=project, env=env).returncode != 0:
+            sys.exit(1)
+
+    print("gearshift demo: scripted replies from a transcript (not a real model), real edits, tests, commits")
+    print(f"project: {project}")
+    show(
+        sys.executable,
+        "-m",
+        "gearshift",
+        "run",
+        TASK,
+        "--yes",
+        "--test-cmd",
+        TEST_CMD,
         "--provider",
         "replay",
         "--transcript",
-        str(EXAMPLES / "transcripts" / "ask.jsonl"),
+        str(TRANSCRIPT),
     )
-    gearshift("calls")
-    gearshift("stats")
+    show("git", "log", "--oneline", "main..HEAD")
+    show(sys.executable, "-m", "gearshift", "show")
+    review = next((project / ".gearshift" / "runs").iterdir()) / "review.md"
+    print(f"\n$ cat {review.relative_to(project)}\n{review.read_text(encoding='utf-8')}")
 
 
 if __name__ == "__main__":

@@ -64,7 +64,8 @@ def _global(
 def _stderr() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True)
+    # status lines on a pipe or in a CI log are not wrapped at 80 columns
+    return Console(stderr=True, soft_wrap=not sys.stderr.isatty())
 
 
 def _stdout() -> Console:

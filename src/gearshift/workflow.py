@@ -72,6 +72,7 @@ class Workflow:
         environ: Mapping[str, str] | None = None,
         record_to: Path | None = None,
         say: Say | None = None,
+        providers: Mapping[str, Provider] | None = None,
     ) -> None:
         self.root = root
         self.settings = settings
@@ -80,12 +81,15 @@ class Workflow:
         self._environ = environ
         self._record_to = record_to
         self._say: Say = say or (lambda message: None)
-        self._providers: dict[str, Provider] = {}
+        # ready-made providers by name (a library user's own model); others are made from settings
+        self._providers: dict[str, Provider] = dict(providers or {})
 
     # --- the whole method ------------------------------------------------------------------
 
     def run(self, task: str, options: RunOptions, approve: Callable[[str, Path], bool]) -> str:
         """Plan, ask for approval, implement, review. Returns the run id."""
+        if not options.worktree:
+            workspace.refuse_uncommitted(self.root)  # before the plan is paid for, not after
         run_id = self.plan(task, options)
         plan_md = self.run_dir(run_id) / "plan.md"
         if not approve(plan_md.read_text(encoding="utf-8"), plan_md):

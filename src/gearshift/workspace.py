@@ -54,6 +54,16 @@ def current_branch(cwd: Path) -> str | None:
     return out or None
 
 
+def refuse_uncommitted(root: Path) -> None:
+    changed = tracked_changes(root)
+    if changed:
+        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        raise UsageError(
+            f"uncommitted changes to tracked files ({shown}); commit or stash them, or pass --worktree"
+            " to run in a separate worktree and leave this checkout alone"
+        )
+
+
 @dataclass(frozen=True)
 class Checkout:
     """Where a run works: its directory, its branch, and the commit it started from."""
@@ -71,13 +81,7 @@ def start_run_checkout(root: Path, run_id: str, *, use_worktree: bool) -> Checko
         path = root / ".gearshift" / "worktrees" / run_id
         git(root, "worktree", "add", "-q", "-b", branch, str(path), base)
         return Checkout(path=path, branch=branch, base=base, worktree=True)
-    changed = tracked_changes(root)
-    if changed:
-        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
-        raise UsageError(
-            f"uncommitted changes to tracked files ({shown}); commit or stash them, or pass --worktree"
-            " to run in a separate worktree and leave this checkout alone"
-        )
+    refuse_uncommitted(root)
     git(root, "switch", "-q", "-c", branch, base)
     return Checkout(path=root, branch=branch, base=base, worktree=False)
 
