@@ -1,0 +1,166 @@
+"""Task classification without a model call: weighted word rules, each match kept as evidence.
+
+The eight task types are the decision matrix's rows. A rule is a regular expression with a
+weight for one type; a match at the start of the task (its verb) counts double. The type with
+the highest score wins; with no evidence at all, the task is an implementation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+TASK_TYPES = (
+    "architecture",
+    "requirements",
+    "implementation",
+    "bug_fix",
+    "review",
+    "testing",
+    "refactoring",
+    "documentation",
+)
+DEFAULT_TYPE = "implementation"
+LEADING_BONUS = 1.5  # a rule that matches the task's first words weighs this much more
+
+
+@dataclass(frozen=True)
+class Rule:
+    task_type: str
+    pattern: str
+    weight: float
+
+
+# Words that point at a type, with weights; tuned on public commit subjects (bench/route_bench.py).
+# Topic nouns (docs, tests) outweigh generic verbs: "add a test" is testing, "fix a typo" docs.
+_RULES: dict[str, list[tuple[float, str]]] = {
+    "architecture": [
+        (4, r"architect\w*"), (3, r"design (?:the|a|an) \w+"), (4, r"system design"), (4, r"high[- ]level design"),
+        (3, r"microservices?"), (2, r"monorepo"), (3, r"event[- ]driven"), (3, r"data model for"),
+        (3, r"from scratch"), (2, r"overall structure"),
+    ],
+    "requirements": [
+        (4, r"requirements?"), (4, r"user stor(?:y|ies)"), (4, r"acceptance criteria"), (3, r"analy[sz]e (?:the|what|how)"),
+        (3, r"scope out"), (3, r"spec out"), (2, r"gather"), (3, r"use cases?"),
+    ],
+    "review": [(4, r"review\w*"), (4, r"audit\w*"), (3, r"assess\w*"), (3, r"evaluate (?:the|our)")],
+    "documentation": [
+        (5, r"docs?"), (5, r"documentation"), (4, r"document(?:s|ed|ing)?"), (5, r"readme"), (5, r"typos?"),
+        (4, r"changelog"), (4, r"guides?"), (4, r"tutorials?"), (4, r"jsdoc"), (4, r"tsdoc"), (4, r"docstrings?"),
+        (3, r"comments?"), (4, r"\w+\.md\b"), (4, r"wording"), (4, r"grammar"), (4, r"spelling"),
+        (3, r"translat\w+"), (4, r"links?"), (3, r"examples?"), (3, r"clarify"), (3, r"mention\w*"),
+        (3, r"explain\w*"), (3, r"note (?:about|on|that)"), (4, r"api reference"), (4, r"badges?"), (3, r"faq"),
+        (4, r"install(?:ation)? instructions"), (3, r"description"), (3, r"sponsors?"), (3, r"logo"),
+        (3, r"contributors?"), (3, r"members?"), (2.5, r"reference"), (2.5, r"section"), (2.5, r"pages?"),
+        (2.5, r"sidebar"), (2.5, r"demo"), (3, r"showcase"), (2.5, r"tagline"), (2, r"walkthrough"),
+        (3, r"team"), (2, r"website"), (3, r"blog"), (3, r"rephrase"), (3, r"recipe"),
+    ],
+    "testing": [
+        (5, r"tests?"), (5, r"testing"), (3, r"specs?"), (5, r"e2e"), (5, r"unit[- ]tests?"), (5, r"test cases?"),
+        (4, r"fixtures?"), (5, r"flak\w+"), (4, r"assertions?"), (5, r"test suite"), (3, r"coverage for"),
+        (3, r"mocks? in tests"), (3, r"playground"),
+    ],
+    "refactoring": [
+        (5, r"refactor\w*"), (4, r"renam\w+"), (3, r"move[sd]?"), (3, r"moving"), (4, r"extract\w*"),
+        (4, r"simplif\w+"), (4, r"clean ?up"), (4, r"cleanups?"), (4, r"reorganiz\w+"), (4, r"restructur\w+"),
+        (3, r"inline[sd]?"), (4, r"dedupe"), (4, r"deduplicat\w+"), (3, r"split\w*"), (3, r"consolidat\w+"),
+        (2.5, r"replace[sd]?"), (3, r"reuse"), (3, r"unused"), (4, r"dead code"), (2, r"internals?"),
+        (3, r"code style"), (4, r"reduce duplication"), (3, r"decouple"), (3, r"tidy"), (3, r"improve \w+ (?:code|implementation|structure|logic)"),
+        (2.5, r"use \w+ instead"), (2.5, r"prefer"), (2.5, r"share[sd]?"), (3, r"abstract\w*"), (2, r"unify"),
+        (3, r"lint\w*"), (2, r"minor"), (3, r"merge[sd]?"), (3, r"rework\w*"), (3, r"rewrit\w+"),
+        (3, r"separat\w+"), (3, r"organi[sz]\w+"), (2.5, r"migrat\w+"), (2.5, r"optimi[sz]\w+"),
+        (2.5, r"deprecat\w+"), (2.5, r"reorder\w*"), (2.5, r"modulari[sz]\w+"),
+    ],
+    "bug_fix": [
+        (4, r"fix\w*"), (4, r"bugs?"), (4, r"crash\w*"), (4, r"regression"), (4, r"broken"), (4, r"incorrect\w*"),
+        (4, r"wrong\w*"), (3, r"prevent\w*"), (3, r"avoid\w*"), (2.5, r"handle[sd]?"), (2.5, r"ensure[sd]?"),
+        (2, r"should(?:n't)?"), (2.5, r"don'?t"), (2.5, r"doesn'?t"), (2.5, r"does not"), (1.5, r"not"),
+        (2, r"never"), (2.5, r"missing"), (2.5, r"properly"), (3, r"correct(?:ly|ed)?"), (2.5, r"respect\w*"),
+        (3, r"issues?"), (2, r"errors?"), (3, r"fail\w*"), (2.5, r"invalid"), (3, r"unexpected\w*"), (3, r"leak\w*"),
+        (3, r"hang\w*"), (2, r"race"), (2.5, r"edge cases?"), (2, r"undefined"), (2, r"null"), (3, r"revert\w*"),
+        (3, r"workaround"), (2, r"patch\w*"), (2.5, r"restore[sd]?"), (1.5, r"when"), (2, r"instead of"),
+        (1.5, r"only"), (2, r"again"), (2, r"compat\w*"), (2, r"warn\w*"), (2, r"infinite"), (2.5, r"resolv\w+"),
+        (2, r"keep"), (2, r"preserve[sd]?"), (1.5, r"to (?:work|be|not|match|use|respect|include|detect|handle)"),
+        (2, r"(?:un)?necessary"), (2, r"duplicate[sd]?"), (2, r"stale"), (2, r"deadlock"), (2.5, r"wrongly"),
+        (2, r"unhandled"), (2, r"types? (?:error|issue)s?"), (1.5, r"bump"), (2, r"update \w+ to"),
+        # corrective verbs and adverbs: a subject that says how something should behave now
+        (2, r"ignore[sd]?"), (2, r"skip\w*"), (2, r"disable[sd]?"), (2, r"hide[sd]?"), (1.5, r"clear\w*"),
+        (1.5, r"apply"), (2.5, r"fall ?back"), (1.5, r"switch"), (1.5, r"set"), (2, r"reset"), (2, r"exclude[sd]?"),
+        (2, r"always"), (2, r"really"), (2, r"explicitly"), (2, r"proper"), (1.5, r"use"), (2, r"remove[sd]?"),
+        (2, r"(?:un)?expected"), (1.5, r"dependenc(?:y|ies)"), (1.5, r"typings?"), (1.5, r"types"),
+    ],
+    "implementation": [
+        (2, r"add\w*"), (3, r"support\w*"), (3, r"implement\w*"), (3, r"introduc\w+"), (3, r"allow\w*"),
+        (3, r"enabl\w+"), (3, r"expos\w+"), (3, r"new"), (2.5, r"create[sd]?"), (2, r"build"), (2.5, r"provide[sd]?"),
+        (2, r"options?"), (2, r"flags?"), (3, r"feature"), (2, r"api"), (2.5, r"endpoints?"), (2, r"commands?"),
+        (2.5, r"accept\w*"), (1.5, r"custom\w*"), (1.5, r"config(?:urable)?"), (2.5, r"initial"),
+        (2.5, r"experimental"), (2.5, r"integrat\w+"), (2, r"plugins?"), (2.5, r"ability"), (2, r"output"),
+        (2, r"improve\w*"), (2, r"show\w*"), (2, r"print\w*"), (2, r"display\w*"), (2, r"generat\w+"),
+        (2, r"detect\w*"), (2, r"inspect\w*"), (1.5, r"modal"), (1.5, r"ui"), (1.5, r"view"),
+    ],
+}
+DEFAULT_RULES: tuple[Rule, ...] = tuple(
+    Rule(task_type, pattern, weight) for task_type, rules in _RULES.items() for weight, pattern in rules
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    task_type: str
+    matched: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Classification:
+    task_type: str
+    scores: dict[str, float]
+    evidence: tuple[Evidence, ...]
+
+    @property
+    def reasons(self) -> list[str]:
+        chosen = [e for e in self.evidence if e.task_type == self.task_type]
+        if not chosen:
+            return [f"no word points at a task type, so {DEFAULT_TYPE} (the matrix's default)"]
+        words = ", ".join(f"'{e.matched}'" for e in chosen)
+        return [f"{self.task_type}: {words} (score {self.scores[self.task_type]:g})"]
+
+
+class RuleClassifier:
+    def __init__(self, rules: Iterable[Rule] = DEFAULT_RULES) -> None:
+        self.rules = tuple(rules)
+        self._compiled = [(rule, re.compile(rf"\b(?:{rule.pattern})\b", re.IGNORECASE)) for rule in self.rules]
+
+    def classify(self, task: str) -> Classification:
+        text = " ".join(task.split())
+        lead_end = _lead_end(text)
+        scores = dict.fromkeys(TASK_TYPES, 0.0)
+        evidence: list[Evidence] = []
+        claimed: list[tuple[int, int]] = []
+        for rule, pattern in self._compiled:
+            for match in pattern.finditer(text):
+                span = match.span()
+                # a word counts once, for the first (most specific) rule that claims it
+                if any(span[0] < end and start < span[1] for start, end in claimed):
+                    continue
+                claimed.append(span)
+                weight = rule.weight * (LEADING_BONUS if span[0] < lead_end else 1.0)
+                scores[rule.task_type] += weight
+                evidence.append(Evidence(rule.task_type, match.group(0), weight))
+        best = max(TASK_TYPES, key=lambda t: (scores[t], t == DEFAULT_TYPE))
+        if scores[best] == 0:
+            best = DEFAULT_TYPE
+        return Classification(best, scores, tuple(evidence))
+
+
+def _lead_end(text: str) -> int:
+    """Where the task's first two words end: its verb and object carry the most weight."""
+    words = list(re.finditer(r"\S+", text))
+    return words[min(1, len(words) - 1)].end() if words else 0
+
+
+def rules_from_settings(keywords: Mapping[str, list[str]] | None, weight: float = 3.0) -> tuple[Rule, ...]:
+    """Extra rules from settings ([routing.keywords] type = ["word", ...]) go before the defaults."""
+    extra = tuple(Rule(t, re.escape(word), weight) for t, words in (keywords or {}).items() for word in words)
+    return extra + DEFAULT_RULES
