@@ -283,19 +283,37 @@ def show(run_arg: RunArg = None, as_json: JsonOpt = False) -> None:
     directory = state_dir(Path(run_row["repo_root"]) if run_row else find_repo_root()) / "runs" / run_id
     plan_data = _read_json(directory / "plan.json")
     review_data = _read_json(directory / "review.json")
+    route_data = _read_json(directory / "route.json")
+    findings = _read_json(directory / "antipatterns.json")
     if as_json:
         from gearshift.report import as_json as dump
 
-        typer.echo(dump({"run": run_row, "steps": steps, "plan": plan_data, "review": review_data, "phases": phases}))
+        typer.echo(
+            dump(
+                {
+                    "run": run_row,
+                    "steps": steps,
+                    "plan": plan_data,
+                    "review": review_data,
+                    "phases": phases,
+                    "route": route_data,
+                    "antipatterns": findings,
+                }
+            )
+        )
         return
-    from gearshift.report import phase_table, run_panel, steps_table
+    from gearshift.report import findings_text, phase_table, route_text, run_panel, steps_table
 
     console = _stdout()
     console.print(run_panel(run_row, plan_data, review_data))
+    if route_data:
+        console.print(route_text(route_data))
     if steps:
         console.print(steps_table(steps))
     if phases:
         console.print(phase_table(phases))
+    if findings is not None:
+        console.print(findings_text(findings))
 
 
 def _read_json(path: Path) -> Any:
@@ -315,4 +333,92 @@ def undo(run_arg: RunArg = None) -> None:
         _say(
             f"branch {run_row['branch']} is back at {run_row['base_commit'][:10]}; the undone work is kept at"
             f" refs/gearshift/undone/{run_id} ({old[:10]}): git switch -c restored refs/gearshift/undone/{run_id}"
+        )
+
+
+@app.command("route")
+def route_command(
+    task: Annotated[str | None, typer.Argument(help="The task, in words.")] = None,
+    as_json: JsonOpt = False,
+    classifier: Annotated[
+        str | None, typer.Option(help="rules (default: no model call) or model (the classify phase, low effort).")
+    ] = None,
+    batch: Annotated[
+        Path | None, typer.Option(help="A file of tasks, one a line (- for standard input); prints JSON lines.")
+    ] = None,
+    strategy: Strategy = None,
+    provider: Provider = None,
+    model: Model = None,
+    base_url: BaseUrl = None,
+    transcript: Transcript = None,
+) -> None:
+    """Show the task type and the effort of each phase, with the rule behind every choice."""
+    from gearshift.gateway import Gateway
+    from gearshift.models import make_provider
+    from gearshift.paths import find_repo_root
+    from gearshift.report import as_json as dump
+    from gearshift.triage import chosen_phases, classify_with_model, decide_route
+
+    flags = _flags(strategy=strategy, provider=provider, model=model, base_url=base_url, transcript=transcript)
+    if classifier is not None:
+        if classifier not in ("rules", "model"):
+            raise UsageError(f"unknown classifier {classifier!r}: choose rules or model")
+        flags["routing.classifier"] = classifier
+    settings = _settings(flags).settings
+    if (task is None) == (batch is None):
+        raise UsageError("give a task, or --batch FILE with one task a line")
+    tasks = [task] if task is not None else _read_batch(batch)  # type: ignore[arg-type]
+    root = find_repo_root() or Path.cwd()
+    with _open_ledger() as ledger:
+        gateway = Gateway(ledger, progress=_spinner)
+        provider_ = None
+        for text in tasks:
+            classification = None
+            if settings.routing.classifier == "model":
+                provider_ = provider_ or make_provider(settings.for_phase("classify").provider, settings)
+                classification = classify_with_model(text, settings, gateway, provider_)
+            decided = decide_route(text, root, settings, classification=classification)
+            if strategy is not None and strategy != "auto":  # what a fixed strategy would do instead
+                decided.phases = chosen_phases(decided, settings)
+            result = decided.to_json()
+            if batch is not None:
+                typer.echo(json.dumps({"task": text, **result}))
+            elif as_json:
+                typer.echo(dump(result))
+            else:
+                _print_route(text, result)
+
+
+def _read_batch(path: Path) -> list[str]:
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    tasks = [line.strip() for line in text.splitlines() if line.strip()]
+    if not tasks:
+        raise UsageError(f"{path} holds no tasks (one a line)")
+    return tasks
+
+
+def _print_route(task: str, result: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    console = _stdout()
+    console.print(
+        f"[bold]{task}[/bold]\ntask type: [bold]{result['task_type']}[/bold]  "
+        f"({'; '.join(result['facts']['classifier'])})"
+    )
+    table = Table(show_header=True, title_justify="left")
+    table.add_column("phase")
+    table.add_column("effort")
+    table.add_column("why", overflow="fold")
+    for phase, chosen in result["phases"].items():
+        table.add_row(phase, chosen["effort"], "\n".join(chosen["reasons"]))
+    console.print(table)
+    repo = result["facts"].get("repo")
+    if repo:
+        console.print(
+            f"[dim]repository: {repo['code_files']} code files, {repo['lines_of_code']:,} lines,"
+            f" {repo['import_edges']} imports between {repo['modules']} modules;"
+            f" the task's likely area reaches {repo['area_reach']} modules[/dim]"
         )

@@ -252,3 +252,23 @@ def run_panel(run: Mapping[str, Any], plan: Any, review: Any) -> Any:
         verdict = ", ".join(f"{n} {status}" for status, n in counts.items()) or "no steps assessed"
         lines.append(Text(f"Review: {verdict}; {len(review.get('issues', []))} issues"))
     return Group(*lines)
+
+
+def route_text(record: Mapping[str, Any]) -> Any:
+    """Why each phase ran at its effort."""
+    from rich.text import Text
+
+    route = record.get("route", {})
+    lines = [f"Route: {route.get('task_type', '?')} (strategy {record.get('strategy', '?')})"]
+    for phase, chosen in record.get("chosen", {}).items():
+        lines.append(f"  {phase} {chosen['effort']}: {'; '.join(chosen['reasons'])}")
+    return Text("\n".join(lines))
+
+
+def findings_text(findings: list[Mapping[str, Any]]) -> Any:
+    from rich.text import Text
+
+    if not findings:
+        return Text("Anti-patterns: none found", style="green")
+    lines = ["Anti-patterns:"] + [f"  ! {f['title']}: {f['message']}" for f in findings]
+    return Text("\n".join(lines), style="yellow")

@@ -11,7 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -106,6 +106,33 @@ class CheckSettings(_Strict):
     edit_retries: int = Field(3, ge=1, le=10, description="tries for a reply whose edits do not apply")
 
 
+class ThresholdSettings(_Strict):
+    large_files: int = Field(400, gt=0, description="code files that make a codebase large")
+    large_lines: int = Field(60_000, gt=0, description="lines of code that make a codebase large")
+    coupled_degree: float = Field(2.0, gt=0, description="imports per module that count as tightly coupled")
+    coupled_reach: int = Field(40, gt=0, description="modules within two hops of the task's area")
+    step_lines: int = Field(120, gt=0, description="lines one step may add before it counts as oversized")
+    step_new_definitions: int = Field(3, gt=0, description="unplanned new functions/classes in one step")
+
+
+class RoutingSettings(_Strict):
+    classifier: Literal["rules", "model"] = "rules"
+    keywords: dict[str, list[str]] = Field(default_factory=dict, description="task type -> extra words")
+    security_words: list[str] = Field(default_factory=list, description="extra security-critical words")
+    matrix: dict[str, dict[str, Effort]] = Field(default_factory=dict, description="task type -> phase -> effort")
+    thresholds: ThresholdSettings = Field(default_factory=ThresholdSettings)
+
+    @field_validator("keywords", "matrix")
+    @classmethod
+    def _known_types(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from gearshift.classify import TASK_TYPES
+
+        for name in value:
+            if name not in TASK_TYPES:
+                raise ValueError(f"unknown task type {name!r}: choose one of {', '.join(TASK_TYPES)}")
+        return value
+
+
 class Settings(_Strict):
     provider: str = "openai"
     model: str = DEFAULT_MODEL
@@ -115,6 +142,7 @@ class Settings(_Strict):
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
     checks: CheckSettings = Field(default_factory=CheckSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
 
     @field_validator("provider")
     @classmethod
@@ -124,8 +152,8 @@ class Settings(_Strict):
     @field_validator("strategy")
     @classmethod
     def _known_strategy(cls, value: str) -> str:
-        if value not in STRATEGIES:
-            raise ValueError(f"unknown strategy {value!r}: choose one of {', '.join(STRATEGIES)}")
+        if value not in STRATEGIES and value != "auto":
+            raise ValueError(f"unknown strategy {value!r}: choose one of {', '.join(STRATEGIES)}, auto")
         return value
 
     @field_validator("providers", mode="before")
@@ -146,7 +174,8 @@ class Settings(_Strict):
         own = self.phases.of(phase)
         provider = own.provider or self.provider
         model = own.model or self.provider_settings(provider).model or self.model
-        strategy = STRATEGIES[self.strategy]
+        # "auto" lets the route decide per run; outside a run it means the seed's default
+        strategy = STRATEGIES.get(self.strategy, STRATEGIES["high-medium-high"])
         effort = own.effort or strategy.get(phase, self.effort)
         return ModelChoice(provider=provider, model=model, effort=effort)
 

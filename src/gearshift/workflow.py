@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from gearshift import workspace
+from gearshift import antipatterns, workspace
 from gearshift.checks import CheckResult, run_check, truncate_output
 from gearshift.context.listing import repo_listing
 from gearshift.context.step_files import step_files_context
@@ -34,7 +34,9 @@ from gearshift.phases import plan as plan_phase
 from gearshift.phases import review as review_phase
 from gearshift.plan import Plan, parse_plan_markdown, render_plan_markdown
 from gearshift.review import Review, render_review_markdown
+from gearshift.routing import Thresholds, step_effort
 from gearshift.settings import PHASES, Settings
+from gearshift.triage import chosen_phases, classify_with_model, decide_route
 
 Say = Callable[[str], None]
 
@@ -131,15 +133,38 @@ class Workflow:
             max_tokens=budget.max_tokens,
             max_usd=budget.max_usd,
         )
+        self._route(run_id, task.strip())
         self._make_plan(run_id)
         return run_id
+
+    def _route(self, run_id: str, task: str) -> None:
+        """Decide the run's efforts (the route, or the fixed strategy with what it overrode); keep the reasons."""
+        classification = None
+        if self.settings.routing.classifier == "model":
+            provider = self._provider(self.settings.for_phase("classify").provider)
+            classification = classify_with_model(task, self.settings, self.gateway, provider, run_id)
+        decided = decide_route(task, self.root, self.settings, classification=classification)
+        phases = chosen_phases(decided, self.settings)
+        efforts = {phase: self.settings.for_phase(phase).effort.value for phase in PHASES}
+        efforts.update({name: chosen.effort.value for name, chosen in phases.items()})
+        self.ledger.update_run(run_id, efforts=json.dumps(efforts))
+        chosen = {name: {"effort": p.effort.value, "reasons": p.reasons} for name, p in phases.items()}
+        record = {"strategy": self.settings.strategy, "route": decided.to_json(), "chosen": chosen}
+        write_atomic(self.run_dir(run_id) / "route.json", json.dumps(record, indent=2))
+        summary = ", ".join(f"{name} {p.effort}" for name, p in phases.items())
+        self._say(f"route: {decided.task_type}; {summary} (strategy {self.settings.strategy})")
 
     def _make_plan(self, run_id: str) -> None:
         run = self._start(run_id)
         choice = self.settings.for_phase("plan")
         self._say(f"planning at {self._effort('plan', run)} effort ...")
+        route = self.route_record(run_id)
         request = plan_phase.build_request(
-            run["task"], repo_listing(self.root), choice.model, self._effort("plan", run)
+            run["task"],
+            repo_listing(self.root),
+            choice.model,
+            self._effort("plan", run),
+            one_step=bool(route and route["route"]["facts"].get("trivial")),
         )
         try:
             plan = plan_phase.make_plan(self.gateway, self._provider(choice.provider), request, run_id)
@@ -176,6 +201,7 @@ class Workflow:
                 self._fail(run_id, exc.message, exc)
             except ProviderError as exc:
                 self._fail(run_id, f"{exc.message}; when that is fixed: gearshift resume {run_id}", exc)
+            self._record_antipatterns(self.get_run(run_id), plan, checkout)
         self.ledger.update_run(run_id, status="implemented", message=None)
 
     def _implement_step(self, run: dict[str, Any], plan: Plan, step: Any, checkout: workspace.Checkout) -> None:
@@ -228,7 +254,44 @@ class Workflow:
         self.ledger.set_step(run_id, step.id, status="done", commit_sha=sha, touched=json.dumps(sorted(touched)))
 
     def _step_effort(self, run: dict[str, Any], step: Any) -> tuple[Effort, str]:
-        return self._effort("implement", run), f"implement at {self._effort('implement', run)}: the run's strategy"
+        return step_effort(
+            self._effort("implement", run),
+            step.security_critical,
+            step.ambiguities,
+            auto=run["strategy"] == "auto",
+            strategy=run["strategy"],
+        )
+
+    def _record_antipatterns(self, run: dict[str, Any], plan: Plan, checkout: workspace.Checkout) -> None:
+        efforts = json.loads(run["efforts"])
+        route = self.route_record(run["id"])
+        rows = self.ledger.steps(run["id"])
+        changes = [
+            antipatterns.step_change(checkout.path, row["commit_sha"], row["step_id"])
+            for row in rows
+            if row["commit_sha"]
+        ]
+        limits = self.settings.routing.thresholds
+        findings = [
+            *antipatterns.oversized_steps(
+                plan, changes, {r["step_id"]: r["effort"] for r in rows}, Thresholds(**limits.model_dump())
+            ),
+            *antipatterns.shallow_planning(route["route"] if route else {}, Effort(efforts["plan"]), plan),
+            *antipatterns.never_switching(efforts),
+        ]
+        write_atomic(
+            self.run_dir(run["id"]) / "antipatterns.json", json.dumps([f.to_json() for f in findings], indent=2)
+        )
+        for finding in findings:
+            self._say(f"anti-pattern: {finding.title}: {finding.message}")
+
+    def route_record(self, run_id: str) -> dict[str, Any] | None:
+        path = self.run_dir(run_id) / "route.json"
+        try:
+            record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return record
 
     def _apply_with_retries(
         self,

@@ -27,9 +27,12 @@ Produce a plan for the task, fitting the JSON schema:
 Do not write code. Plan only what the task asks for: no extra layers, no speculative features."""
 
 
-def build_request(task: str, repo_map: str, model: str, effort: Effort) -> Request:
+ONE_STEP = "\n\nThis task is a small, single-place change: make a plan of exactly one step."
+
+
+def build_request(task: str, repo_map: str, model: str, effort: Effort, *, one_step: bool = False) -> Request:
     return Request(
-        instructions=INSTRUCTIONS,
+        instructions=INSTRUCTIONS + (ONE_STEP if one_step else ""),
         input=f"# Task\n{task}\n\n# Repository\n{repo_map}\n",
         model=model,
         effort=effort,
