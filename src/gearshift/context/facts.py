@@ -97,11 +97,11 @@ def repo_facts(root: Path, task: str = "", *, cache_dir: Path | None = None) -> 
         raw_imports[path] = (language, imports)
     cache.save()
     facts.languages = {lang: dict(c) for lang, c in sorted(per_language.items(), key=lambda kv: -kv[1]["lines"])}
-    graph = _resolve(raw_imports)
+    graph = resolve_imports(raw_imports)
     facts.modules = len(raw_imports)
     facts.import_edges = sum(len(targets) for targets in graph.values())
     facts.area = likely_area(task, list(raw_imports)) if task else []
-    facts.area_reach = _reach(graph, facts.area, hops=2)
+    facts.area_reach = reach(graph, facts.area, hops=2)
     return facts
 
 
@@ -122,22 +122,30 @@ def likely_area(task: str, paths: Iterable[str], limit: int = 5) -> list[str]:
 
 def _scan(path: Path, language: str) -> tuple[int, list[str]]:
     text = read_text(path) or ""
+    return text.count("\n") + (1 if text and not text.endswith("\n") else 0), imports_in(text, language)
+
+
+def imports_in(text: str, language: str) -> list[str]:
+    """The module names or paths a file imports, as written (resolved later against the tree)."""
     pattern = _IMPORTS.get(language)
     imports: list[str] = []
-    if pattern:
-        for match in pattern.finditer(text):
+    if pattern is None:
+        return imports
+    for match in pattern.finditer(text):
+        if language == "python" and match.group(1) is not None:
+            base = match.group(1)
+            names = [n.strip() for n in (match.group(2) or "").split(",") if n.strip()]
+            imports.append(base)
+            imports += [f"{base}.{n}" if not base.endswith(".") else f"{base}{n}" for n in names]
+        else:
             groups = [g for g in match.groups() if g]
-            if language == "python" and match.group(1) is not None:
-                base = match.group(1)
-                names = [n.strip() for n in (match.group(2) or "").split(",") if n.strip()]
-                imports.append(base)
-                imports += [f"{base}.{n}" if not base.endswith(".") else f"{base}{n}" for n in names]
-            elif groups:
+            if groups:
                 imports.append(groups[0])
-    return text.count("\n") + (1 if text and not text.endswith("\n") else 0), imports
+    return imports
 
 
-def _resolve(raw: dict[str, tuple[str, list[str]]]) -> dict[str, set[str]]:
+def resolve_imports(raw: dict[str, tuple[str, list[str]]]) -> dict[str, set[str]]:
+    """path -> the repository files it imports."""
     paths = set(raw)
     by_module: dict[str, str] = {}
     for path in paths:
@@ -186,7 +194,7 @@ def _resolve_one(path: str, language: str, name: str, paths: set[str], by_module
     return None
 
 
-def _reach(graph: dict[str, set[str]], seeds: list[str], hops: int) -> int:
+def reach(graph: dict[str, set[str]], seeds: list[str], hops: int) -> int:
     if not seeds:
         return 0
     neighbours: dict[str, set[str]] = {node: set(targets) for node, targets in graph.items()}

@@ -1,0 +1,169 @@
+"""An index of a repository's files, cached in SQLite and keyed by file content.
+
+For every file: its symbols (tree-sitter), its import lines, and the counts of the words in it
+(identifiers split at case and underscores), as postings for lexical search. A file whose size
+and modification time have not changed is not read again; a file whose content is already known
+(same digest) is not parsed again. So a second map of a large tree reads almost nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from gearshift.context.facts import LANGUAGES, imports_in
+from gearshift.context.files import list_files
+from gearshift.context.symbols import Symbol, extract_symbols, language_of
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, digest TEXT);
+CREATE TABLE IF NOT EXISTS docs (digest TEXT PRIMARY KEY, length INTEGER, symbols TEXT, imports TEXT);
+CREATE TABLE IF NOT EXISTS postings (term TEXT, digest TEXT, tf INTEGER);
+CREATE INDEX IF NOT EXISTS postings_by_term ON postings (term);
+"""
+MAX_INDEXED_BYTES = 1_000_000  # larger files are listed by path only
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*|[0-9]+")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+STOPWORDS = frozenset(
+    {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "into", "is", "it", "of", "on", "or",
+     "the", "to", "with", "this", "that", "when", "not", "no", "use", "add", "fix"}
+)
+SYMBOL_PREFIX = "@"  # postings of words in symbol names are kept apart from the content's
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word stems of text or code: getUserName -> get, user, name; stemmed lightly."""
+    out = []
+    for token in _IDENTIFIER.findall(text):
+        for part in _CAMEL.findall(token) if not token.isdigit() else [token]:
+            word = stem(part.lower())
+            if len(word) > 1 and word not in STOPWORDS:
+                out.append(word)
+    return out
+
+
+def stem(word: str) -> str:
+    """A light stemmer that brings inflections together: handle, handles, handled, handling -> handl."""
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if len(word) >= len(suffix) + 4 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+@dataclass(frozen=True)
+class IndexedFile:
+    path: str
+    digest: str | None  # None: not a text file we index (binary, or too large)
+    language: str | None
+
+
+class RepoIndex:
+    def __init__(self, root: Path, cache_path: Path) -> None:
+        self.root = root
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(cache_path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.executescript(SCHEMA)
+        self.files: list[IndexedFile] = []
+        self.stats = {"files": 0, "read": 0, "parsed": 0}
+
+    def close(self) -> None:
+        self.db.close()
+
+    def refresh(self) -> list[IndexedFile]:
+        """Bring the index up to date with the tree; return every file, indexed or listed."""
+        known = {row[0]: row[1:] for row in self.db.execute("SELECT path, size, mtime, digest FROM files")}
+        have_docs = {row[0] for row in self.db.execute("SELECT digest FROM docs")}
+        files: list[IndexedFile] = []
+        new_paths: list[tuple[str, int, int, str]] = []
+        new_docs: list[tuple[str, int, str, str]] = []
+        new_postings: list[tuple[str, str, int]] = []
+        for path in list_files(self.root):
+            full = self.root / path
+            try:
+                stat = full.stat()
+            except OSError:
+                continue
+            language = LANGUAGES.get(PurePosixPath(path).suffix.lower())
+            previous = known.get(path)
+            if previous and previous[0] == stat.st_size and previous[1] == stat.st_mtime_ns:
+                files.append(IndexedFile(path, previous[2], language))
+                continue
+            digest = None
+            if stat.st_size <= MAX_INDEXED_BYTES:
+                self.stats["read"] += 1
+                data = full.read_bytes()
+                if b"\0" not in data[:8192]:
+                    digest = hashlib.sha1(data).hexdigest()
+                    if digest not in have_docs:
+                        have_docs.add(digest)
+                        self.stats["parsed"] += 1
+                        new_docs.append(self._document(path, data, digest, language, new_postings))
+            new_paths.append((path, stat.st_size, stat.st_mtime_ns, digest or ""))
+            files.append(IndexedFile(path, digest, language))
+        if new_paths or new_docs:
+            with self.db:
+                self.db.execute("BEGIN")
+                self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", new_paths)
+                self.db.executemany("INSERT OR IGNORE INTO docs VALUES (?, ?, ?, ?)", new_docs)
+                self.db.executemany("INSERT INTO postings VALUES (?, ?, ?)", new_postings)
+        self.files = files
+        self.stats["files"] = len(files)
+        return files
+
+    def _document(
+        self, path: str, data: bytes, digest: str, language: str | None, postings: list[tuple[str, str, int]]
+    ) -> tuple[str, int, str, str]:
+        text = data.decode("utf-8", "replace")
+        symbols: list[Symbol] = []
+        imports: list[str] = []
+        if language_of(path):
+            try:
+                symbols = extract_symbols(path, data)
+            except Exception:  # a grammar that cannot parse a file leaves it listed by path
+                symbols = []
+        if language:
+            imports = imports_in(text, language)
+        counts = Counter(words(text)) if language or _is_text_document(path) else Counter()
+        postings.extend((term, digest, tf) for term, tf in counts.items())
+        named = Counter(word for symbol in symbols for word in words(symbol.name))
+        postings.extend((SYMBOL_PREFIX + term, digest, tf) for term, tf in named.items())
+        return (digest, sum(counts.values()), json.dumps([s.to_json() for s in symbols]), json.dumps(imports))
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def postings(self, terms: list[str]) -> dict[str, dict[str, int]]:
+        """term -> {digest: count} for the given terms."""
+        found: dict[str, dict[str, int]] = {term: {} for term in terms}
+        if not terms:
+            return found
+        marks = ",".join("?" for _ in terms)
+        for term, digest, tf in self.db.execute(
+            f"SELECT term, digest, tf FROM postings WHERE term IN ({marks})", terms
+        ):
+            found[term][digest] = tf
+        return found
+
+    def lengths(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT digest, length FROM docs"))
+
+    def symbols(self, digests: list[str]) -> dict[str, list[dict[str, object]]]:
+        if not digests:
+            return {}
+        marks = ",".join("?" for _ in digests)
+        rows = self.db.execute(f"SELECT digest, symbols FROM docs WHERE digest IN ({marks})", digests)
+        return {digest: json.loads(symbols) for digest, symbols in rows}
+
+    def imports(self) -> dict[str, list[str]]:
+        return {digest: json.loads(imports) for digest, imports in self.db.execute("SELECT digest, imports FROM docs")}
+
+
+def _is_text_document(path: str) -> bool:
+    return PurePosixPath(path).suffix.lower() in {".md", ".rst", ".txt", ".toml", ".yaml", ".yml", ".cfg", ".ini"}
+
