@@ -422,3 +422,43 @@ def _print_route(task: str, result: dict[str, Any]) -> None:
             f" {repo['import_edges']} imports between {repo['modules']} modules;"
             f" the task's likely area reaches {repo['area_reach']} modules[/dim]"
         )
+
+
+@app.command("map")
+def map_command(
+    task: Annotated[str, typer.Argument(help="The task the map is for.")],
+    tokens: Annotated[
+        int | None, typer.Option("--tokens", min=1, help="Token budget (default: context.map_tokens).")
+    ] = None,
+    top: Annotated[int | None, typer.Option("--top", min=1, help="List the K best files, whatever the budget.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What the planner sees: files ranked by relevance to the task, with their key symbols."""
+    import hashlib
+
+    from gearshift.context.repomap import build_map
+    from gearshift.paths import find_repo_root, gearshift_home, state_dir
+
+    settings = _settings().settings
+    repo = find_repo_root()
+    root = repo or Path.cwd().resolve()
+    if repo is not None:
+        cache = state_dir(repo) / "cache" / "index.db"
+    else:  # a plain source tree: keep the cache out of it
+        cache = gearshift_home() / "cache" / hashlib.sha1(str(root).encode()).hexdigest()[:16] / "index.db"
+    result = build_map(
+        root,
+        task,
+        cache_path=cache,
+        budget=tokens or settings.context.map_tokens,
+        top=top,
+        model=settings.for_phase("plan").model,
+    )
+    if as_json:
+        from gearshift.report import as_json as dump
+
+        typer.echo(dump(result.to_json()))
+        return
+    typer.echo(result.render(), nl=False)
+    unit = "tokens" if result.exact_tokens else "tokens (estimated)"
+    _stderr().print(f"[dim]{len(result.files)} files, {result.tokens:,} of {result.budget:,} {unit}[/dim]")

@@ -133,6 +133,11 @@ class RoutingSettings(_Strict):
         return value
 
 
+class ContextSettings(_Strict):
+    map_tokens: int = Field(8192, gt=0, description="token budget of the repository map the planner sees")
+    step_tokens: int = Field(24_000, gt=0, description="token budget of one step's file contents")
+
+
 class Settings(_Strict):
     provider: str = "openai"
     model: str = DEFAULT_MODEL
@@ -143,6 +148,7 @@ class Settings(_Strict):
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
     checks: CheckSettings = Field(default_factory=CheckSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    context: ContextSettings = Field(default_factory=ContextSettings)
 
     @field_validator("provider")
     @classmethod

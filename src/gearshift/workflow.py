@@ -20,8 +20,9 @@ from typing import Any
 
 from gearshift import antipatterns, workspace
 from gearshift.checks import CheckResult, run_check, truncate_output
-from gearshift.context.listing import repo_listing
+from gearshift.context.repomap import build_map
 from gearshift.context.step_files import step_files_context
+from gearshift.context.tokens import counter_for
 from gearshift.edits import EditError, apply_edit_blocks, parse_edit_blocks
 from gearshift.effort import Effort
 from gearshift.errors import GearshiftError, ProviderError, UsageError
@@ -159,9 +160,16 @@ class Workflow:
         choice = self.settings.for_phase("plan")
         self._say(f"planning at {self._effort('plan', run)} effort ...")
         route = self.route_record(run_id)
+        repo_map = build_map(
+            self.root,
+            run["task"],
+            cache_path=state_dir(self.root) / "cache" / "index.db",
+            budget=self.settings.context.map_tokens,
+            model=choice.model,
+        )
         request = plan_phase.build_request(
             run["task"],
-            repo_listing(self.root),
+            repo_map.render(),
             choice.model,
             self._effort("plan", run),
             one_step=bool(route and route["route"]["facts"].get("trivial")),
@@ -225,7 +233,7 @@ class Workflow:
         effort, reason = self._step_effort(run, step)
         choice = self.settings.for_phase("implement")
         request = implement_phase.build_step_request(
-            run["task"], plan, step, self._files(checkout, step.files), choice.model, effort
+            run["task"], plan, step, self._files(checkout, step.files, step), choice.model, effort
         )
         # the step boundary: stop here, before the step starts, if the budget cannot cover its first call
         self.gateway.check_budget(run_id, estimate_tokens(request.instructions + request.input))
@@ -340,7 +348,7 @@ class Workflow:
             if attempt > 1 and effort.rank < Effort.HIGH.rank:
                 effort = Effort.HIGH
             self._say(f"step {step.id}: the check failed; fix attempt {attempt}/{attempts} at {effort}")
-            files = self._files(checkout, sorted(set(step.files) | touched | added))
+            files = self._files(checkout, sorted(set(step.files) | touched | added), step)
             request = implement_phase.build_fix_request(run["task"], plan, step, files, result, choice.model, effort)
             added |= set(self._apply_with_retries(run, step, request, "fix", choice.provider, checkout))
             self.ledger.set_step(run["id"], step.id, touched=json.dumps(sorted(touched | added)))
@@ -546,8 +554,12 @@ class Workflow:
     def _effort(self, phase: str, run: dict[str, Any]) -> Effort:
         return Effort(json.loads(run["efforts"])[phase])
 
-    def _files(self, checkout: workspace.Checkout, paths: list[str]) -> str:
-        return step_files_context(checkout.path, paths)
+    def _files(self, checkout: workspace.Checkout, paths: list[str], step: Any = None) -> str:
+        model = self.settings.for_phase("implement").model
+        step_text = f"{step.title}\n{step.description}\n{' '.join(step.acceptance)}" if step is not None else ""
+        return step_files_context(
+            checkout.path, paths, counter_for(model), budget=self.settings.context.step_tokens, step_text=step_text
+        )
 
     def _fail(self, run_id: str, message: str, cause: Exception | None = None) -> Any:
         self.ledger.update_run(run_id, status="failed", message=message)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import os
+import re
 import subprocess
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 # Never shown to a model, whatever the task: environment files, keys, credentials.
 SECRET_PATTERNS = (
@@ -27,9 +29,11 @@ SECRET_PATTERNS = (
 SKIPPED_DIRS = {".git", ".gearshift", "node_modules", ".venv", "venv", "__pycache__", ".mypy_cache", ".tox"}
 
 
+_SECRET = re.compile("|".join(fnmatch.translate(pattern) for pattern in SECRET_PATTERNS))
+
+
 def is_secret(path: str) -> bool:
-    name = PurePosixPath(path).name.lower()
-    return any(fnmatch.fnmatch(name, pattern) for pattern in SECRET_PATTERNS)
+    return _SECRET.match(path.rsplit("/", 1)[-1].lower()) is not None
 
 
 def list_files(root: Path) -> list[str]:
@@ -41,22 +45,38 @@ def list_files(root: Path) -> list[str]:
         text=True,
     )
     if result.returncode == 0:
-        paths = [p for p in result.stdout.split("\0") if p]
+        paths = [p for p in result.stdout.split("\0") if p and (root / p).is_file()]  # the index may list deleted files
     else:
-        paths = [
-            str(path.relative_to(root).as_posix())
-            for path in root.rglob("*")
-            if path.is_file() and not SKIPPED_DIRS.intersection(path.relative_to(root).parts)
-        ]
+        paths = _walk(root)
     ignore = _gearshiftignore(root)
     return sorted(
         p
         for p in paths
         if not is_secret(p)
-        and not SKIPPED_DIRS.intersection(PurePosixPath(p).parts)
-        and not any(fnmatch.fnmatch(p, pattern) for pattern in ignore)
-        and (root / p).is_file()
+        and not SKIPPED_DIRS.intersection(p.split("/"))
+        and not (ignore and any(fnmatch.fnmatch(p, pattern) for pattern in ignore))
     )
+
+
+def _walk(root: Path) -> list[str]:
+    """Files under a plain directory (no git), skipping tool and dependency folders and links."""
+    found: list[str] = []
+    pending = [(str(root), "")]
+    while pending:
+        directory, prefix = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_symlink():
+                continue
+            if entry.is_dir():
+                if entry.name not in SKIPPED_DIRS:
+                    pending.append((entry.path, f"{prefix}{entry.name}/"))
+            elif entry.is_file():
+                found.append(prefix + entry.name)
+    return found
 
 
 def _gearshiftignore(root: Path) -> list[str]:

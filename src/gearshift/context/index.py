@@ -8,15 +8,17 @@ and modification time have not changed is not read again; a file whose content i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from gearshift.context.facts import LANGUAGES, imports_in
+from gearshift.context.facts import LANGUAGES, imports_in, resolve_imports
 from gearshift.context.files import list_files
 from gearshift.context.symbols import Symbol, extract_symbols, language_of
 
@@ -25,26 +27,69 @@ CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime INT
 CREATE TABLE IF NOT EXISTS docs (digest TEXT PRIMARY KEY, length INTEGER, symbols TEXT, imports TEXT);
 CREATE TABLE IF NOT EXISTS postings (term TEXT, digest TEXT, tf INTEGER);
 CREATE INDEX IF NOT EXISTS postings_by_term ON postings (term);
+CREATE TABLE IF NOT EXISTS graphs (key TEXT PRIMARY KEY, links TEXT);
 """
 MAX_INDEXED_BYTES = 1_000_000  # larger files are listed by path only
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*|[0-9]+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 STOPWORDS = frozenset(
-    {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "into", "is", "it", "of", "on", "or",
-     "the", "to", "with", "this", "that", "when", "not", "no", "use", "add", "fix"}
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "with",
+        "this",
+        "that",
+        "when",
+        "not",
+        "no",
+        "use",
+        "add",
+        "fix",
+    }
 )
 SYMBOL_PREFIX = "@"  # postings of words in symbol names are kept apart from the content's
 
 
 def words(text: str) -> list[str]:
     """Lower-case word stems of text or code: getUserName -> get, user, name; stemmed lightly."""
+    return [word for token in _IDENTIFIER.findall(text) for word in _split(token)]
+
+
+def word_counts(text: str) -> Counter[str]:
+    """words(text), counted; each distinct identifier is split once, however often it occurs."""
+    counts: Counter[str] = Counter()
+    for token, times in Counter(_IDENTIFIER.findall(text)).items():
+        for word in _split(token):
+            counts[word] += times
+    return counts
+
+
+@functools.lru_cache(maxsize=200_000)
+def _split(token: str) -> tuple[str, ...]:
+    parts = [token] if token.isdigit() else _CAMEL.findall(token)
     out = []
-    for token in _IDENTIFIER.findall(text):
-        for part in _CAMEL.findall(token) if not token.isdigit() else [token]:
-            word = stem(part.lower())
-            if len(word) > 1 and word not in STOPWORDS:
-                out.append(word)
-    return out
+    for part in parts:
+        word = stem(part.lower())
+        if len(word) > 1 and word not in STOPWORDS:
+            out.append(word)
+    return tuple(out)
 
 
 def stem(word: str) -> str:
@@ -84,13 +129,14 @@ class RepoIndex:
         new_paths: list[tuple[str, int, int, str]] = []
         new_docs: list[tuple[str, int, str, str]] = []
         new_postings: list[tuple[str, str, int]] = []
+        root = str(self.root)
         for path in list_files(self.root):
-            full = self.root / path
+            full = os.path.join(root, path)  # plain strings: this loop runs for every file of the tree
             try:
-                stat = full.stat()
+                stat = os.stat(full)
             except OSError:
                 continue
-            language = LANGUAGES.get(PurePosixPath(path).suffix.lower())
+            language = LANGUAGES.get(os.path.splitext(path)[1].lower())
             previous = known.get(path)
             if previous and previous[0] == stat.st_size and previous[1] == stat.st_mtime_ns:
                 files.append(IndexedFile(path, previous[2], language))
@@ -98,7 +144,8 @@ class RepoIndex:
             digest = None
             if stat.st_size <= MAX_INDEXED_BYTES:
                 self.stats["read"] += 1
-                data = full.read_bytes()
+                with open(full, "rb") as handle:
+                    data = handle.read()
                 if b"\0" not in data[:8192]:
                     digest = hashlib.sha1(data).hexdigest()
                     if digest not in have_docs:
@@ -130,7 +177,7 @@ class RepoIndex:
                 symbols = []
         if language:
             imports = imports_in(text, language)
-        counts = Counter(words(text)) if language or _is_text_document(path) else Counter()
+        counts = word_counts(text) if language or _is_text_document(path) else Counter()
         postings.extend((term, digest, tf) for term, tf in counts.items())
         named = Counter(word for symbol in symbols for word in words(symbol.name))
         postings.extend((SYMBOL_PREFIX + term, digest, tf) for term, tf in named.items())
@@ -163,7 +210,29 @@ class RepoIndex:
     def imports(self) -> dict[str, list[str]]:
         return {digest: json.loads(imports) for digest, imports in self.db.execute("SELECT digest, imports FROM docs")}
 
+    def path_words(self, files: list[IndexedFile]) -> dict[str, Counter[str]]:
+        return {f.path: word_counts(f.path) for f in files}
+
+    def import_links(self, files: list[IndexedFile]) -> dict[str, set[str]]:
+        """path -> the files it imports or is imported by; cached for this exact set of files and contents."""
+        key = hashlib.sha1("\0".join(f"{f.path}:{f.digest}" for f in files).encode()).hexdigest()
+        row = self.db.execute("SELECT links FROM graphs WHERE key = ?", [key]).fetchone()
+        if row:
+            return {path: set(targets) for path, targets in json.loads(row[0]).items()}
+        imports = self.imports()
+        raw = {f.path: (f.language or "", imports.get(f.digest or "", [])) for f in files if f.language}
+        links: dict[str, set[str]] = {}
+        for path, targets in resolve_imports(raw).items():
+            links.setdefault(path, set()).update(targets)
+            for target in targets:
+                links.setdefault(target, set()).add(path)
+        with self.db:
+            self.db.execute("DELETE FROM graphs")  # only the newest tree's graph is worth keeping
+            self.db.execute(
+                "INSERT INTO graphs VALUES (?, ?)", [key, json.dumps({p: sorted(t) for p, t in links.items()})]
+            )
+        return links
+
 
 def _is_text_document(path: str) -> bool:
     return PurePosixPath(path).suffix.lower() in {".md", ".rst", ".txt", ".toml", ".yaml", ".yml", ".cfg", ".ini"}
-

@@ -14,10 +14,9 @@ import subprocess
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-from gearshift.context.facts import resolve_imports
 from gearshift.context.index import SYMBOL_PREFIX, IndexedFile, RepoIndex, words
 from gearshift.context.tokens import counter_for
 
@@ -125,28 +124,32 @@ def _bm25f(
         return {}
     postings = index.postings(terms)
     doc_lengths = index.lengths() if lengths else {}
-    path_words = {f.path: Counter(words(f.path)) for f in files} if path_weight else {}
-    total_length = {
-        f.path: doc_lengths.get(f.digest or "", 0) + path_weight * sum(path_words.get(f.path, Counter()).values())
-        for f in files
-    }
-    average = sum(total_length.values()) / max(1, len(files)) or 1.0
-    tf: dict[str, dict[str, float]] = {}
-    for term in terms:
-        hits = postings.get(term, {})
-        counts: dict[str, float] = {}
+    paths_of: dict[str, list[str]] = {}
+    for f in files:
+        if f.digest:
+            paths_of.setdefault(f.digest, []).append(f.path)
+    path_words = index.path_words(files) if path_weight else {}
+    wanted = set(terms)
+    counts: dict[str, dict[str, float]] = {term: {} for term in terms}
+    for term, hits in postings.items():
+        for digest, tf in hits.items():
+            for path in paths_of.get(digest, ()):
+                counts[term][path] = tf
+    for path, found in path_words.items():
+        for term in wanted.intersection(found):
+            counts[term][path] = counts[term].get(path, 0) + path_weight * found[term]
+    total: dict[str, float] = {}
+    if lengths:
         for f in files:
-            value = hits.get(f.digest or "", 0) + path_weight * path_words.get(f.path, Counter()).get(term, 0)
-            if value:
-                counts[f.path] = value
-        tf[term] = counts
+            total[f.path] = doc_lengths.get(f.digest or "", 0) + path_weight * sum(path_words.get(f.path, {}).values())
+    average = (sum(total.values()) / max(1, len(files))) or 1.0
     scores: dict[str, float] = {}
-    for counts in tf.values():
-        if not counts:
+    for term_hits in counts.values():
+        if not term_hits:
             continue
-        idf = math.log(1 + (len(files) - len(counts) + 0.5) / (len(counts) + 0.5))
-        for path, value in counts.items():
-            norm = 1 - B + B * total_length[path] / average if lengths else 1.0
+        idf = math.log(1 + (len(files) - len(term_hits) + 0.5) / (len(term_hits) + 0.5))
+        for path, value in term_hits.items():
+            norm = 1 - B + B * total[path] / average if lengths else 1.0
             scores[path] = scores.get(path, 0.0) + idf * value * (K1 + 1) / (value + K1 * norm)
     return scores
 
@@ -159,13 +162,7 @@ def _scaled(scores: Mapping[str, float]) -> dict[str, float]:
 
 def _neighbour_scores(index: RepoIndex, files: list[IndexedFile], lexical: Mapping[str, float]) -> dict[str, float]:
     """Each file's best-matching import neighbour, either direction: related code shares relevance."""
-    imports = index.imports()
-    raw = {f.path: (f.language or "", imports.get(f.digest or "", [])) for f in files if f.language}
-    graph = resolve_imports(raw)
-    links: dict[str, set[str]] = {path: set(targets) for path, targets in graph.items()}
-    for path, targets in graph.items():
-        for target in targets:
-            links.setdefault(target, set()).add(path)
+    links = index.import_links(files)
     return {path: max(lexical.get(n, 0.0) for n in neighbours) for path, neighbours in links.items() if neighbours}
 
 
@@ -189,8 +186,11 @@ def build_map(
         chosen: list[RankedFile] = []
         used = 0
         window = ranked[: top if top is not None else 400]
-        symbols = index.symbols([by_path[p].digest or "" for p, _ in window if by_path[p].digest])
-        for path, score in window:
+        symbols: dict[str, list[dict[str, Any]]] = {}
+        for position, (path, score) in enumerate(window):
+            if position % 40 == 0:  # symbols are read in batches, only as far as the map gets
+                batch = [by_path[p].digest for p, _ in window[position : position + 40] if by_path[p].digest]
+                symbols.update(index.symbols([d for d in batch if d]))
             entry_symbols = symbols.get(by_path[path].digest or "", [])
             cost = counter.count(render_entry(path, entry_symbols))
             if top is None and used + cost > budget:

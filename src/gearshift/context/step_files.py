@@ -1,15 +1,24 @@
-"""The current content of a step's files, bounded by a token budget."""
+"""The current content of a step's files, within the step's token budget.
+
+Each file is shown in full when all of them fit. A file too large for its share shows its
+header (imports), the whole of every symbol the step names, and only the signatures of the
+rest, with the elided line ranges marked; SEARCH blocks must then stay within the lines shown.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from gearshift.context.files import is_secret, read_text
+from gearshift.context.symbols import Symbol, extract_symbols, language_of
+from gearshift.context.tokens import TokenCounter
 from gearshift.edits import EditError, confined_path
 
+HEADER_LINES = 40
 
-def step_files_context(root: Path, paths: list[str], *, max_chars: int = 48_000) -> str:
-    """Each file in full when all fit; otherwise every file gets an equal share, cut with a note."""
+
+def step_files_context(root: Path, paths: list[str], counter: TokenCounter, *, budget: int, step_text: str = "") -> str:
     entries: list[tuple[str, str | None, str]] = []  # (path, text, note)
     for path in dict.fromkeys(paths):
         if is_secret(path):
@@ -25,17 +34,62 @@ def step_files_context(root: Path, paths: list[str], *, max_chars: int = 48_000)
             continue
         text = read_text(target)
         entries.append((path, text, "" if text is not None else "(binary file: not shown, do not edit)"))
-    texts = [len(text) for _, text, _ in entries if text is not None]
-    share = max_chars // max(1, len(texts)) if sum(texts) > max_chars else None
+    sizes = {path: counter.count(text) for path, text, _ in entries if text is not None}
+    fits = sum(sizes.values()) <= budget
+    share = budget // max(1, len(sizes))
+    wanted = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", step_text))
     parts = []
     for path, text, note in entries:
         if text is None:
             parts.append(f"## {path}\n{note}\n")
             continue
-        if share is not None and len(text) > share:
-            kept = text[:share].rsplit("\n", 1)[0]
-            left = text.count("\n") - kept.count("\n")
-            text = kept + f"\n[gearshift: {left} more lines not shown; SEARCH only in the lines shown]\n"
+        if not fits and sizes[path] > share:
+            text = excerpt(path, text, wanted, counter, share)
         fence = "````" if "```" in text else "```"
         parts.append(f"## {path}\n{fence}\n{text}{'' if text.endswith(chr(10)) else chr(10)}{fence}\n")
     return "\n".join(parts) if parts else "(the step names no files)\n"
+
+
+def excerpt(path: str, text: str, wanted: set[str], counter: TokenCounter, budget: int) -> str:
+    """The parts of a large file that matter for the step, within ``budget`` tokens."""
+    lines = text.splitlines(keepends=True)
+    symbols = extract_symbols(path, text.encode("utf-8")) if language_of(path) else []
+    keep = [False] * len(lines)
+    first = min((s.line for s in symbols), default=len(lines) + 1) - 1
+    for index in range(min(first, HEADER_LINES, len(lines))):
+        keep[index] = True
+    named = [s for s in symbols if s.name in wanted]
+    for symbol in symbols:
+        keep[symbol.line - 1] = True  # every signature
+    shown = _render(lines, keep)
+    for symbol in sorted(named, key=lambda s: s.end_line - s.line):  # the smallest named symbols first
+        trial = list(keep)
+        _mark(trial, symbol)
+        candidate = _render(lines, trial)
+        if counter.count(candidate) > budget:
+            continue
+        keep, shown = trial, candidate
+    if counter.count(shown) > budget:  # even the outline is too long: cut it
+        cut = shown[: int(len(shown) * budget / max(1, counter.count(shown)))]
+        shown = cut.rsplit("\n", 1)[0] + "\n[gearshift: the rest of the outline is left out]\n"
+    return shown
+
+
+def _mark(keep: list[bool], symbol: Symbol) -> None:
+    for index in range(symbol.line - 1, min(symbol.end_line, len(keep))):
+        keep[index] = True
+
+
+def _render(lines: list[str], keep: list[bool]) -> str:
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        if keep[index]:
+            out.append(lines[index] if lines[index].endswith("\n") else lines[index] + "\n")
+            index += 1
+            continue
+        start = index
+        while index < len(lines) and not keep[index]:
+            index += 1
+        out.append(f"[gearshift: lines {start + 1}-{index} not shown; SEARCH only in lines shown]\n")
+    return "".join(out)

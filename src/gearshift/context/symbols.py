@@ -9,46 +9,84 @@ from typing import Any
 
 # language -> (grammar module, its language function, query of definitions)
 _GRAMMARS: dict[str, tuple[str, str, str]] = {
-    "python": ("tree_sitter_python", "language", """
+    "python": (
+        "tree_sitter_python",
+        "language",
+        """
         (class_definition name: (identifier) @name) @class
-        (function_definition name: (identifier) @name) @function"""),
-    "javascript": ("tree_sitter_javascript", "language", """
+        (function_definition name: (identifier) @name) @function""",
+    ),
+    "javascript": (
+        "tree_sitter_javascript",
+        "language",
+        """
         (class_declaration name: (identifier) @name) @class
         (function_declaration name: (identifier) @name) @function
         (method_definition name: (property_identifier) @name) @method
-        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function"""),
-    "typescript": ("tree_sitter_typescript", "language_typescript", """
+        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function""",
+    ),
+    "typescript": (
+        "tree_sitter_typescript",
+        "language_typescript",
+        """
         (class_declaration name: (type_identifier) @name) @class
         (interface_declaration name: (type_identifier) @name) @interface
         (type_alias_declaration name: (type_identifier) @name) @type
         (function_declaration name: (identifier) @name) @function
         (method_definition name: (property_identifier) @name) @method
-        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function"""),
-    "tsx": ("tree_sitter_typescript", "language_tsx", """
+        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function""",
+    ),
+    "tsx": (
+        "tree_sitter_typescript",
+        "language_tsx",
+        """
         (class_declaration name: (type_identifier) @name) @class
         (interface_declaration name: (type_identifier) @name) @interface
         (function_declaration name: (identifier) @name) @function
         (method_definition name: (property_identifier) @name) @method
-        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function"""),
-    "go": ("tree_sitter_go", "language", """
+        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function""",
+    ),
+    "go": (
+        "tree_sitter_go",
+        "language",
+        """
         (function_declaration name: (identifier) @name) @function
         (method_declaration name: (field_identifier) @name) @method
-        (type_spec name: (type_identifier) @name) @type"""),
-    "rust": ("tree_sitter_rust", "language", """
+        (type_spec name: (type_identifier) @name) @type""",
+    ),
+    "rust": (
+        "tree_sitter_rust",
+        "language",
+        """
         (function_item name: (identifier) @name) @function
         (struct_item name: (type_identifier) @name) @struct
         (enum_item name: (type_identifier) @name) @enum
-        (trait_item name: (type_identifier) @name) @trait"""),
-    "java": ("tree_sitter_java", "language", """
+        (trait_item name: (type_identifier) @name) @trait""",
+    ),
+    "java": (
+        "tree_sitter_java",
+        "language",
+        """
         (class_declaration name: (identifier) @name) @class
         (interface_declaration name: (identifier) @name) @interface
         (method_declaration name: (identifier) @name) @method
-        (constructor_declaration name: (identifier) @name) @method"""),
+        (constructor_declaration name: (identifier) @name) @method""",
+    ),
 }
 EXTENSIONS = {
-    ".py": "python", ".pyi": "python", ".js": "javascript", ".jsx": "javascript", ".mjs": "javascript",
-    ".cjs": "javascript", ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
-    ".go": "go", ".rs": "rust", ".java": "java",
+    ".py": "python",
+    ".pyi": "python",
+    ".js": "javascript",
+    ".jsx": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "tsx",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
 }
 _CLASS_LIKE = {"class_definition", "class_declaration", "class_body", "impl_item", "interface_declaration"}
 
