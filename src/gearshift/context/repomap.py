@@ -64,14 +64,26 @@ class RepoMap:
         return "".join(render_entry(f.path, f.symbols) for f in self.files)
 
 
-def render_entry(path: str, symbols: list[dict[str, Any]], max_symbols: int = 30) -> str:
+def render_entry(path: str, symbols: list[dict[str, Any]]) -> str:
     lines = [f"{path}\n"]
-    for symbol in symbols[:max_symbols]:
+    for symbol in symbols:
         indent = "    " if symbol["kind"] == "method" else "  "
         lines.append(f"{indent}{symbol['signature']}  (line {symbol['line']})\n")
-    if len(symbols) > max_symbols:
-        lines.append(f"  ... {len(symbols) - max_symbols} more symbols\n")
     return "".join(lines)
+
+
+def key_symbols(symbols: list[dict[str, Any]], terms: set[str], limit: int = 12) -> list[dict[str, Any]]:
+    """At most ``limit`` symbols of a file: those the task names first, then classes, then the rest."""
+    if len(symbols) <= limit:
+        return symbols
+
+    def priority(item: tuple[int, dict[str, Any]]) -> tuple[int, int, int]:
+        position, symbol = item
+        named = bool(terms.intersection(words(symbol["name"])))
+        return (0 if named else 1, 0 if symbol["kind"] in ("class", "interface", "struct", "trait") else 1, position)
+
+    chosen = sorted(sorted(enumerate(symbols), key=priority)[:limit])
+    return [symbol for _, symbol in chosen]
 
 
 def recent_changes(root: Path, commits: int = 300) -> Counter[str]:
@@ -182,6 +194,7 @@ def build_map(
         files = index.refresh()
         ranked = rank(index, files, task, history=recent_changes(root), weights=weights)
         counter = counter_for(model)
+        terms = set(words(task))
         by_path = {f.path: f for f in files}
         chosen: list[RankedFile] = []
         used = 0
@@ -191,7 +204,7 @@ def build_map(
             if position % 40 == 0:  # symbols are read in batches, only as far as the map gets
                 batch = [by_path[p].digest for p, _ in window[position : position + 40] if by_path[p].digest]
                 symbols.update(index.symbols([d for d in batch if d]))
-            entry_symbols = symbols.get(by_path[path].digest or "", [])
+            entry_symbols = key_symbols(symbols.get(by_path[path].digest or "", []), terms)
             cost = counter.count(render_entry(path, entry_symbols))
             if top is None and used + cost > budget:
                 if used + counter.count(render_entry(path, [])) > budget:

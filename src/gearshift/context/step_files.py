@@ -51,27 +51,37 @@ def step_files_context(root: Path, paths: list[str], counter: TokenCounter, *, b
 
 
 def excerpt(path: str, text: str, wanted: set[str], counter: TokenCounter, budget: int) -> str:
-    """The parts of a large file that matter for the step, within ``budget`` tokens."""
+    """The parts of a large file that matter for the step, within ``budget`` tokens: the header, the
+    symbols the step names in full, then the signatures nearest to them while the budget lasts."""
     lines = text.splitlines(keepends=True)
     symbols = extract_symbols(path, text.encode("utf-8")) if language_of(path) else []
     keep = [False] * len(lines)
     first = min((s.line for s in symbols), default=len(lines) + 1) - 1
     for index in range(min(first, HEADER_LINES, len(lines))):
         keep[index] = True
+
+    def fits(candidate: list[bool]) -> bool:
+        return counter.count(_render(lines, candidate)) <= budget
+
     named = [s for s in symbols if s.name in wanted]
-    for symbol in symbols:
-        keep[symbol.line - 1] = True  # every signature
-    shown = _render(lines, keep)
-    for symbol in sorted(named, key=lambda s: s.end_line - s.line):  # the smallest named symbols first
+    for symbol in sorted(named, key=lambda s: s.end_line - s.line):  # the smallest first
         trial = list(keep)
         _mark(trial, symbol)
-        candidate = _render(lines, trial)
-        if counter.count(candidate) > budget:
-            continue
-        keep, shown = trial, candidate
-    if counter.count(shown) > budget:  # even the outline is too long: cut it
+        if fits(trial):
+            keep = trial
+    anchors = [s.line for s in named] or [1]
+    others = sorted((s for s in symbols if s not in named), key=lambda s: min(abs(s.line - a) for a in anchors))
+    for start in range(0, len(others), 8):  # signatures in batches of eight, nearest first
+        trial = list(keep)
+        for symbol in others[start : start + 8]:
+            trial[symbol.line - 1] = True
+        if not fits(trial):
+            break
+        keep = trial
+    shown = _render(lines, keep)
+    if counter.count(shown) > budget:  # even the header is too long: cut it
         cut = shown[: int(len(shown) * budget / max(1, counter.count(shown)))]
-        shown = cut.rsplit("\n", 1)[0] + "\n[gearshift: the rest of the outline is left out]\n"
+        shown = cut.rsplit("\n", 1)[0] + "\n[gearshift: the rest of the file is left out]\n"
     return shown
 
 

@@ -89,6 +89,16 @@ EXTENSIONS = {
     ".java": "java",
 }
 _CLASS_LIKE = {"class_definition", "class_declaration", "class_body", "impl_item", "interface_declaration"}
+_FUNCTION_LIKE = {
+    "function_definition",
+    "function_declaration",
+    "method_definition",
+    "method_declaration",
+    "function_item",
+    "arrow_function",
+    "function_expression",
+    "constructor_declaration",
+}
 
 
 @dataclass(frozen=True)
@@ -133,7 +143,10 @@ def extract_symbols(path: str, source: bytes) -> list[Symbol]:
             continue
         kind, nodes = next((k, v) for k, v in captures.items() if k != "name")
         node = nodes[0]
-        if kind == "function" and _inside_class(node):
+        place = _enclosing(node)
+        if place == "function":
+            continue  # a helper nested in a function is not a key symbol of the file
+        if kind == "function" and place == "class":
             kind = "method"
         symbols.append(
             Symbol(
@@ -148,15 +161,16 @@ def extract_symbols(path: str, source: bytes) -> list[Symbol]:
     return symbols
 
 
-def _inside_class(node: Any) -> bool:
+def _enclosing(node: Any) -> str | None:
+    """'class' or 'function' for the nearest enclosing definition of either kind, else None."""
     parent = node.parent
     while parent is not None:
         if parent.type in _CLASS_LIKE:
-            return True
-        if parent.type in ("function_definition", "function_declaration"):
-            return False
+            return "class"
+        if parent.type in _FUNCTION_LIKE:
+            return "function"
         parent = parent.parent
-    return False
+    return None
 
 
 def _signature(text: str, limit: int = 160) -> str:
