@@ -37,7 +37,9 @@ _PLAIN = re.compile(r"[a-z0-9]+")
 def sample_commits(repo: Path, n: int, seed: int) -> list[tuple[str, str, list[str]]]:
     out = subprocess.run(
         ["git", "-C", str(repo), "log", "--no-merges", "--format=%x01%H%x00%s", "--name-status", "-n", "4000"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     commits = []
     for record in out.split("\x01")[1:]:
@@ -111,33 +113,39 @@ def localisation(repo: Path, n: int, seed: int) -> None:
                 for i, value in enumerate(metrics(ranked, relevant)):
                     totals[name][i] += value
         index.close()
+        estimate_line = token_estimate_error(scratch)
     count = max(1, len(commits))
     for name, (r5, r10, mrr) in totals.items():
         print(f"  {name:<10} recall@5 {r5 / count:.3f}  recall@10 {r10 / count:.3f}  MRR {mrr / count:.3f}")
     g, b = totals["gearshift"], totals["bm25"]
-    print(f"  difference recall@5 {(g[0] - b[0]) / count:+.3f}  MRR {(g[2] - b[2]) / count:+.3f}"
-          f"  ({time.perf_counter() - started:.0f} s)")
-    token_estimate_error(repo)
+    print(
+        f"  difference recall@5 {(g[0] - b[0]) / count:+.3f}  MRR {(g[2] - b[2]) / count:+.3f}"
+        f"  ({time.perf_counter() - started:.0f} s)"
+    )
+    print(estimate_line)
 
 
-def token_estimate_error(repo: Path) -> None:
+def token_estimate_error(repo: Path) -> str:
+    """How far the character estimate is from o200k_base on a checkout's files."""
     from gearshift.context.tokens import CHARS_PER_TOKEN, counter_for
 
     exact = counter_for("gpt-5.4")
     if not exact.exact:
-        print("  (o200k_base unavailable: no token-estimate figures)")
-        return
+        return "  (o200k_base unavailable: no token-estimate figures)"
     errors = []
     for path in list_files(repo)[:2000]:
         text = read_text(repo / path)
         if text and len(text) > 200:
             real = exact.count(text)
             errors.append((len(text) / CHARS_PER_TOKEN - real) / real)
-    if errors:
-        errors.sort()
-        mean = sum(errors) / len(errors)
-        print(f"  token estimate vs o200k_base over {len(errors)} files: mean {mean:+.1%},"
-              f" 10th percentile {errors[len(errors) // 10]:+.1%}, 90th {errors[9 * len(errors) // 10]:+.1%}")
+    if not errors:
+        return "  (no files to measure the token estimate on)"
+    errors.sort()
+    mean = sum(errors) / len(errors)
+    return (
+        f"  token estimate vs o200k_base over {len(errors)} files: mean {mean:+.1%},"
+        f" 10th percentile {errors[len(errors) // 10]:+.1%}, 90th {errors[9 * len(errors) // 10]:+.1%}"
+    )
 
 
 _SPEED_CHILD = """
@@ -159,11 +167,17 @@ def speed(tree: Path, task: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp) / "index.db"
         for label in ("cold", "warm", "warm"):
-            result = subprocess.run([sys.executable, "-c", _SPEED_CHILD, str(tree), task, str(cache)],
-                                    capture_output=True, text=True, check=True)
+            result = subprocess.run(
+                [sys.executable, "-c", _SPEED_CHILD, str(tree), task, str(cache)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             figures = json.loads(result.stdout)
-            print(f"  {label}: {figures['seconds']:.2f} s, peak memory {figures['peak_mb']:.0f} MB"
-                  f" (map: {figures['files']} files, {figures['tokens']} tokens)")
+            print(
+                f"  {label}: {figures['seconds']:.2f} s, peak memory {figures['peak_mb']:.0f} MB"
+                f" (map: {figures['files']} files, {figures['tokens']} tokens)"
+            )
 
 
 def main() -> None:

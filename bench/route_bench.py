@@ -20,8 +20,13 @@ from pathlib import Path
 
 from gearshift.classify import RuleClassifier
 
-LABELS = {"feat": "implementation", "fix": "bug_fix", "refactor": "refactoring", "docs": "documentation",
-          "test": "testing"}
+LABELS = {
+    "feat": "implementation",
+    "fix": "bug_fix",
+    "refactor": "refactoring",
+    "docs": "documentation",
+    "test": "testing",
+}
 PREFIX = re.compile(r"^(feat|fix|refactor|docs|test)(\([^)]*\))?!?:\s*(.+)$")
 PR_NUMBER = re.compile(r"\s*\((?:#|[\w.-]+/[\w.-]+#)\d+\)\s*$|\s*#\d+\s*$")
 
@@ -63,12 +68,21 @@ def report(name: str, pairs: list[tuple[str, str]]) -> None:
     baseline = [majority] * len(truth)
     accuracy = sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth)
     print(f"\n{name}: {len(pairs)} commits ({', '.join(f'{k} {v}' for k, v in Counter(truth).most_common())})")
-    print(f"  classifier: accuracy {accuracy:.3f}  macro-F1 {macro_f1(truth, predicted, labels):.3f}"
-          f"  ({per_task_ms:.3f} ms a task)")
-    print(f"  majority ({majority}): accuracy {truth.count(majority) / len(truth):.3f}"
-          f"  macro-F1 {macro_f1(truth, baseline, labels):.3f}")
-    short = {"implementation": "impl", "bug_fix": "fix", "refactoring": "refac", "documentation": "docs",
-             "testing": "test"}
+    print(
+        f"  classifier: accuracy {accuracy:.3f}  macro-F1 {macro_f1(truth, predicted, labels):.3f}"
+        f"  ({per_task_ms:.3f} ms a task)"
+    )
+    print(
+        f"  majority ({majority}): accuracy {truth.count(majority) / len(truth):.3f}"
+        f"  macro-F1 {macro_f1(truth, baseline, labels):.3f}"
+    )
+    short = {
+        "implementation": "impl",
+        "bug_fix": "fix",
+        "refactoring": "refac",
+        "documentation": "docs",
+        "testing": "test",
+    }
     others = sorted(set(predicted) - set(labels))
     columns = labels + others
     print("  confusion (rows: truth, columns: predicted)")

@@ -78,7 +78,12 @@ def test_a_huge_diff_is_cut_per_file_with_a_note(tmp_path: Path) -> None:
     (tmp_path / "small.py").write_text("a = 2\n")
     (tmp_path / "big.py").write_text("".join(f"x{n} = {n}\n" for n in range(2000)))
     git(tmp_path, "commit", "-q", "-am", "change")
+    (tmp_path / ".env").write_text("TOKEN=very-secret\n")
+    git(tmp_path, "add", ".env")
+    git(tmp_path, "commit", "-q", "-m", "env")
     text = diff(tmp_path, base, max_lines_per_file=100)
+    assert "very-secret" not in text
+    assert "the diff of .env is left out: it looks like a secrets file" in text
     assert "+a = 2" in text
     assert "more diff lines of big.py left out" in text
     assert len(text.splitlines()) < 150

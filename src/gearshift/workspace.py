@@ -146,10 +146,15 @@ def stash_leftovers(cwd: Path, message: str) -> bool:
 
 def diff(cwd: Path, base: str, *, max_lines_per_file: int = 400, max_chars: int = 60_000) -> str:
     """``git diff base..HEAD``, bounded: a huge file's diff is cut, with a note of what was left out."""
+    from gearshift.context.files import is_secret
+
     names = git(cwd, "diff", "--name-only", f"{base}..HEAD").splitlines()
     parts: list[str] = []
     total = 0
     for index, name in enumerate(names):
+        if is_secret(name):  # never shown to a model, even as a diff
+            parts.append(f"[gearshift: the diff of {name} is left out: it looks like a secrets file]\n")
+            continue
         text = git(cwd, "diff", f"{base}..HEAD", "--", name)
         lines = text.splitlines()
         if len(lines) > max_lines_per_file:

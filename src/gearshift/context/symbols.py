@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from gearshift.context.facts import LANGUAGES
+
 # language -> (grammar module, its language function, query of definitions)
 _GRAMMARS: dict[str, tuple[str, str, str]] = {
     "python": (
@@ -73,21 +75,6 @@ _GRAMMARS: dict[str, tuple[str, str, str]] = {
         (constructor_declaration name: (identifier) @name) @method""",
     ),
 }
-EXTENSIONS = {
-    ".py": "python",
-    ".pyi": "python",
-    ".js": "javascript",
-    ".jsx": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".ts": "typescript",
-    ".mts": "typescript",
-    ".cts": "typescript",
-    ".tsx": "tsx",
-    ".go": "go",
-    ".rs": "rust",
-    ".java": "java",
-}
 _CLASS_LIKE = {"class_definition", "class_declaration", "class_body", "impl_item", "interface_declaration"}
 _FUNCTION_LIKE = {
     "function_definition",
@@ -114,7 +101,10 @@ class Symbol:
 
 
 def language_of(path: str) -> str | None:
-    return EXTENSIONS.get(PurePosixPath(path).suffix.lower())
+    """The grammar for a file: its language (from the one table in facts), with TSX apart from TypeScript."""
+    suffix = PurePosixPath(path).suffix.lower()
+    language = "tsx" if suffix == ".tsx" else LANGUAGES.get(suffix)
+    return language if language in _GRAMMARS else None
 
 
 @functools.cache
