@@ -155,8 +155,14 @@ from gearshift.context.repomap import build_map
 started = time.perf_counter()
 m = build_map(Path(sys.argv[1]), sys.argv[2], cache_path=Path(sys.argv[3]), budget=8192)
 elapsed = time.perf_counter() - started
-print(json.dumps({"seconds": elapsed, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "files": len(m.files), "tokens": m.tokens}))
+# VmHWM is this process's own peak; ru_maxrss on Linux keeps the peak of the parent it was forked from
+try:
+    peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
+except OSError:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest indexing worker
+print(json.dumps({"seconds": elapsed, "peak_mb": peak, "workers_mb": workers, "files": len(m.files),
+                  "tokens": m.tokens}))
 """
 
 

@@ -124,11 +124,10 @@ class RepoIndex:
     def refresh(self) -> list[IndexedFile]:
         """Bring the index up to date with the tree; return every file, indexed or listed."""
         known = {row[0]: row[1:] for row in self.db.execute("SELECT path, size, mtime, digest FROM files")}
-        have_docs = {row[0] for row in self.db.execute("SELECT digest FROM docs")}
+        have_docs: set[str] | None = None  # read only if some file changed
         files: list[IndexedFile] = []
         new_paths: list[tuple[str, int, int, str]] = []
-        new_docs: list[tuple[str, int, str, str]] = []
-        new_postings: list[tuple[str, str, int]] = []
+        pending: dict[str, tuple[str, bytes, str | None]] = {}  # digest -> what to index
         root = str(self.root)
         for path in list_files(self.root):
             full = os.path.join(root, path)  # plain strings: this loop runs for every file of the tree
@@ -148,40 +147,31 @@ class RepoIndex:
                     data = handle.read()
                 if b"\0" not in data[:8192]:
                     digest = hashlib.sha1(data).hexdigest()
-                    if digest not in have_docs:
-                        have_docs.add(digest)
-                        self.stats["parsed"] += 1
-                        new_docs.append(self._document(path, data, digest, language, new_postings))
+                    if have_docs is None:
+                        have_docs = {row[0] for row in self.db.execute("SELECT digest FROM docs")}
+                    if digest not in have_docs and digest not in pending:
+                        pending[digest] = (path, data, language)
             new_paths.append((path, stat.st_size, stat.st_mtime_ns, digest or ""))
             files.append(IndexedFile(path, digest, language))
-        if new_paths or new_docs:
-            with self.db:
-                self.db.execute("BEGIN")
-                self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", new_paths)
-                self.db.executemany("INSERT OR IGNORE INTO docs VALUES (?, ?, ?, ?)", new_docs)
-                self.db.executemany("INSERT INTO postings VALUES (?, ?, ?)", new_postings)
+        if new_paths or pending:
+            self.stats["parsed"] = len(pending)
+            self._store(new_paths, [(digest, *item) for digest, item in pending.items()])
         self.files = files
         self.stats["files"] = len(files)
         return files
 
-    def _document(
-        self, path: str, data: bytes, digest: str, language: str | None, postings: list[tuple[str, str, int]]
-    ) -> tuple[str, int, str, str]:
-        text = data.decode("utf-8", "replace")
-        symbols: list[Symbol] = []
-        imports: list[str] = []
-        if language_of(path):
-            try:
-                symbols = extract_symbols(path, data)
-            except Exception:  # a grammar that cannot parse a file leaves it listed by path
-                symbols = []
-        if language:
-            imports = imports_in(text, language)
-        counts = word_counts(text) if language or _is_text_document(path) else Counter()
-        postings.extend((term, digest, tf) for term, tf in counts.items())
-        named = Counter(word for symbol in symbols for word in words(symbol.name))
-        postings.extend((SYMBOL_PREFIX + term, digest, tf) for term, tf in named.items())
-        return (digest, sum(counts.values()), json.dumps([s.to_json() for s in symbols]), json.dumps(imports))
+    def _store(self, paths: list[tuple[str, int, int, str]], todo: list[tuple[str, str, bytes, str | None]]) -> None:
+        documents = _documents(todo)
+        first_build = self.db.execute("SELECT 1 FROM postings LIMIT 1").fetchone() is None
+        with self.db:
+            self.db.execute("BEGIN")
+            if first_build:  # building the term index once, after the bulk insert, is much faster
+                self.db.execute("DROP INDEX IF EXISTS postings_by_term")
+            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", paths)
+            self.db.executemany("INSERT OR IGNORE INTO docs VALUES (?, ?, ?, ?)", [row for row, _ in documents])
+            self.db.executemany("INSERT INTO postings VALUES (?, ?, ?)", (p for _, ps in documents for p in ps))
+            if first_build:
+                self.db.execute("CREATE INDEX IF NOT EXISTS postings_by_term ON postings (term)")
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -232,6 +222,43 @@ class RepoIndex:
                 "INSERT INTO graphs VALUES (?, ?)", [key, json.dumps({p: sorted(t) for p, t in links.items()})]
             )
         return links
+
+
+Document = tuple[tuple[str, int, str, str], list[tuple[str, str, int]]]
+PARALLEL_FROM = 300  # documents; below this, starting worker processes costs more than it saves
+
+
+def _documents(todo: list[tuple[str, str, bytes, str | None]]) -> list[Document]:
+    """Index new documents, on every core when there are many (spawned workers: no state is shared)."""
+    workers = os.cpu_count() or 1
+    if len(todo) < PARALLEL_FROM or workers < 2:
+        return [_document(item) for item in todo]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_document, todo, chunksize=64))
+
+
+def _document(item: tuple[str, str, bytes, str | None]) -> Document:
+    """One file's row for the docs table and its postings: symbols, imports and word counts."""
+    digest, path, data, language = item
+    text = data.decode("utf-8", "replace")
+    symbols: list[Symbol] = []
+    imports: list[str] = []
+    if language_of(path):
+        try:
+            symbols = extract_symbols(path, data)
+        except Exception:  # a grammar that cannot parse a file leaves it listed by path
+            symbols = []
+    if language:
+        imports = imports_in(text, language)
+    counts = word_counts(text) if language or _is_text_document(path) else Counter()
+    postings = [(term, digest, tf) for term, tf in counts.items()]
+    named = Counter(word for symbol in symbols for word in words(symbol.name))
+    postings.extend((SYMBOL_PREFIX + term, digest, tf) for term, tf in named.items())
+    row = (digest, sum(counts.values()), json.dumps([s.to_json() for s in symbols]), json.dumps(imports))
+    return row, postings
 
 
 def _is_text_document(path: str) -> bool:
