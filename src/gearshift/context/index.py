@@ -172,6 +172,8 @@ class RepoIndex:
             self.db.executemany("INSERT INTO postings VALUES (?, ?, ?)", (p for _, ps in documents for p in ps))
             if first_build:
                 self.db.execute("CREATE INDEX IF NOT EXISTS postings_by_term ON postings (term)")
+        if first_build:  # fold the bulk insert into the database now, not on the next reader's time
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # --- reading -----------------------------------------------------------------------------
 
