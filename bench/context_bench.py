@@ -164,24 +164,34 @@ print(json.dumps({"seconds": elapsed, "peak_mb": peak, "files": len(m.files), "t
 """
 
 
+WARM_RUNS = 7
+
+
 def speed(tree: Path, task: str) -> None:
     files = list_files(tree)
     python = sum(1 for f in files if f.endswith(".py"))
     print(f"\n{tree}: {len(files)} files, {python} Python files; task: {task!r}")
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp) / "index.db"
-        for label in ("cold", "warm", "warm"):
+        runs = []
+        for _ in range(1 + WARM_RUNS):  # the first is cold; the rest find the cache
             result = subprocess.run(
                 [sys.executable, "-c", _SPEED_CHILD, str(tree), task, str(cache)],
                 capture_output=True,
                 text=True,
                 check=True,
             )
-            figures = json.loads(result.stdout)
-            print(
-                f"  {label}: {figures['seconds']:.2f} s, peak memory {figures['peak_mb']:.0f} MB"
-                f" (map: {figures['files']} files, {figures['tokens']} tokens)"
-            )
+            runs.append(json.loads(result.stdout))
+    cold, warm = runs[0], runs[1:]
+    seconds = sorted(r["seconds"] for r in warm)
+    print(
+        f"  cold: {cold['seconds']:.2f} s, peak memory {cold['peak_mb']:.0f} MB"
+        f" (map: {cold['files']} files, {cold['tokens']} tokens)"
+    )
+    print(
+        f"  warm: median {seconds[len(seconds) // 2]:.2f} s (min {seconds[0]:.2f}, max {seconds[-1]:.2f},"
+        f" {len(seconds)} runs), peak memory {max(r['peak_mb'] for r in warm):.0f} MB"
+    )
     with tempfile.TemporaryDirectory() as tmp:  # memory again, sampled: timing is not taken from this run
         child = subprocess.Popen(
             [sys.executable, "-c", _SPEED_CHILD, str(tree), task, str(Path(tmp) / "i.db")], stdout=subprocess.DEVNULL
