@@ -267,3 +267,22 @@ def test_undo_puts_the_branch_back_and_keeps_the_work(fake_api: FakeAPI, tmp_pat
     assert git(repo, "rev-parse", "HEAD").strip() == base
     assert git(repo, "rev-parse", f"refs/gearshift/undone/{run_id}").strip() == head
     assert wf.get_run(run_id)["status"] == "undone"
+
+
+def test_a_run_that_failed_while_planning_plans_again_on_resume(fake_api: FakeAPI, tmp_path: Path) -> None:
+    from fakeapi import error_reply
+
+    repo = make_repo(tmp_path / "repo")
+    fake_api.push(error_reply(400, "the model is overloaded"))
+    wf = workflow(repo, fake_api.url)
+    with pytest.raises(GearshiftError, match="plan phase: openai: .* answered 400: the model is overloaded"):
+        wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always)
+    run_id = wf.ledger.runs()[0]["id"]
+    assert wf.get_run(run_id)["status"] == "failed"
+    model = ScriptedModel()
+    model.serve(fake_api)
+
+    wf.resume(run_id)
+
+    assert model.asked == ["plan", "step 1", "fix 1", "step 2", "step 3", "review"]
+    assert wf.get_run(run_id)["status"] == "done"

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from gearshift import antipatterns, workspace
 from gearshift.checks import CheckResult, run_check, truncate_output
@@ -109,8 +109,8 @@ class Workflow:
             return
         if status == "undone":
             raise UsageError(f"run {run_id} was undone; start a new run instead")
-        if status == "planning":
-            self._make_plan(run_id)
+        if status == "planning" or not (self.run_dir(run_id) / "plan.md").exists():
+            self._make_plan(run_id)  # interrupted, or failed, before a plan was saved
         if status not in ("implemented", "reviewing"):
             self.implement(run_id)
         self.review(run_id)
@@ -392,9 +392,10 @@ class Workflow:
             result = self._check(run, step, checkout)
             if not result.passed:
                 self.ledger.set_step(run["id"], step.id, leftover=workspace.tree_fingerprint(checkout.path))
+                last = next((line for line in reversed(result.output.splitlines()) if line.strip()), "")
                 raise StepFailed(
-                    f"step {step.id} ({step.title}): the check still fails with your changes:"
-                    f" {truncate_output(result.output, head=0, tail=3).strip()}; fix them and resume again"
+                    f"step {step.id} ({step.title}): the check still fails with your changes ({last.strip()[:120]});"
+                    f" fix them and resume again"
                 )
         touched = set(json.loads(row.get("touched") or "[]")) | set(step.files)
         tracked = set(workspace.tracked_changes(checkout.path))
@@ -561,12 +562,11 @@ class Workflow:
             checkout.path, paths, counter_for(model), budget=self.settings.context.step_tokens, step_text=step_text
         )
 
-    def _fail(self, run_id: str, message: str, cause: Exception | None = None) -> Any:
+    def _fail(self, run_id: str, message: str, cause: Exception | None = None) -> NoReturn:
         self.ledger.update_run(run_id, status="failed", message=message)
-        error = GearshiftError(message)
-        raise error from cause
+        raise GearshiftError(message) from cause
 
-    def _stop(self, run_id: str, message: str) -> None:
+    def _stop(self, run_id: str, message: str) -> NoReturn:
         self.ledger.update_run(run_id, status="stopped", message=message)
         raise GearshiftError(message)
 
