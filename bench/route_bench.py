@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from gearshift.classify import RuleClassifier
+from gearshift.classify import TaskClassifier
 
 LABELS = {
     "feat": "implementation",
@@ -58,7 +58,7 @@ def macro_f1(truth: list[str], predicted: list[str], labels: list[str]) -> float
 
 
 def report(name: str, pairs: list[tuple[str, str]]) -> None:
-    classifier = RuleClassifier()
+    classifier = TaskClassifier.default()
     labels = list(LABELS.values())
     truth = [label for _, label in pairs]
     started = time.perf_counter()

@@ -8,14 +8,21 @@ from fakeapi import FakeAPI, responses_reply
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gearshift.classify import TASK_TYPES, RuleClassifier, rules_from_settings
+from gearshift.classify import (
+    TASK_TYPES,
+    TaskClassifier,
+    WordWeights,
+    default_word_weights,
+    rules_from_settings,
+    word_features,
+)
 from gearshift.context.facts import RepoFacts, repo_facts
 from gearshift.effort import Effort
 from gearshift.routing import apply_strategy, route, step_effort
 from gearshift.settings import STRATEGIES, Settings
 from gearshift.triage import chosen_phases, decide_route
 
-classify = RuleClassifier().classify
+classify = TaskClassifier.default().classify
 
 
 def routed(task: str, facts: RepoFacts | None = None):  # type: ignore[no-untyped-def]
@@ -42,9 +49,57 @@ def test_classification(task: str, task_type: str) -> None:
 
 
 def test_no_evidence_means_implementation_and_says_so() -> None:
-    result = classify("dark mode")
+    result = classify("zorblax quuxification")
     assert result.task_type == "implementation"
     assert "no word points at a task type" in result.reasons[0]
+
+
+def test_learned_words_decide_where_no_rule_matches_and_are_shown() -> None:
+    rules_only = TaskClassifier().classify("dark mode")
+    assert rules_only.scores["implementation"] == 0
+    result = classify("dark mode")
+    assert result.task_type == "implementation"
+    assert result.reasons[0].startswith("implementation: learned 'mode' +")
+
+
+def test_learned_words_add_to_the_rules() -> None:
+    words = WordWeights.parse(
+        "# a tiny table\nfeature\tbug_fix\timplementation\n(bias)\t0\t0\n^make\t0\t1\nflicker\t9\t0\n"
+    )
+    result = TaskClassifier(words=words).classify("Make the tooltip flicker less")
+    assert (result.task_type, result.scores["bug_fix"], result.scores["implementation"]) == ("bug_fix", 9, 1)
+    assert result.reasons == ["bug_fix: learned 'flicker' +9.0 (score 9.0)"]
+
+
+def test_types_only_the_rules_know_are_not_outvoted_by_learned_words() -> None:
+    words = WordWeights.parse("feature\timplementation\n(bias)\t50\ntweak\t1\n")
+    classifier = TaskClassifier(words=words)
+    assert classifier.classify("Design the architecture of the billing system").task_type == "architecture"
+    assert classifier.classify("Tweak the architecture diagram").task_type == "architecture"
+    assert classifier.classify("Tweak billing").task_type == "implementation"
+
+
+def test_a_broken_word_table_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a task-words table"):
+        WordWeights.parse("feature\tbug_fix\tpoetry\n(bias)\t0\t0\n")
+
+
+def test_the_shipped_word_table_matches_the_features() -> None:
+    words = default_word_weights()
+    assert set(words.types) == {"implementation", "bug_fix", "refactoring", "documentation", "testing"}
+    assert word_features("Fix the Login page") == [
+        "^fix",
+        "fix",
+        "the",
+        "login",
+        "page",
+        "fix the",
+        "the login",
+        "login page",
+    ]
+    assert {"^fix", "fix", "typo"} <= words.weights.keys()
+    best = {feature: words.types[row.index(max(row))] for feature, row in words.weights.items()}
+    assert (best["fix"], best["typo"], best["refactor"]) == ("bug_fix", "documentation", "refactoring")
 
 
 def test_security_work_implements_at_high_and_says_why() -> None:

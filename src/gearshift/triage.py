@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gearshift.classify import TASK_TYPES, Classification, Evidence, RuleClassifier, rules_from_settings
+from gearshift.classify import TASK_TYPES, Classification, Evidence, TaskClassifier, rules_from_settings
 from gearshift.context.facts import repo_facts
 from gearshift.gateway import CallSite, Gateway
 from gearshift.models import JsonSchema, Provider, Request
@@ -57,7 +57,7 @@ def decide_route(
     """The route for ``task`` in the repository at ``root`` (None: no repository facts)."""
     routing = settings.routing
     if classification is None:
-        classification = RuleClassifier(rules_from_settings(routing.keywords)).classify(task)
+        classification = TaskClassifier.default(rules_from_settings(routing.keywords)).classify(task)
     facts = repo_facts(root, task, cache_dir=state_dir(root) / "cache") if root else None
     limits = Thresholds(**routing.thresholds.model_dump())
     return route(
