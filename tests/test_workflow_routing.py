@@ -93,7 +93,7 @@ def test_never_switching_levels_is_reported(fake_api: FakeAPI, tmp_path: Path) -
 def test_an_oversized_step_is_reported_with_its_numbers(fake_api: FakeAPI, tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     model = ScriptedModel()
-    wrapper = "".join(f"class Wrapper{n}:\n    pass\n\n\n" for n in range(4))
+    wrapper = "".join(f"class Wrapper{n}:\n    pass\n\n\ndef test_wrapper{n}():\n    pass\n\n\n" for n in range(4))
     extra = "".join(f"# line {n}\n" for n in range(130))
     model.step_edits[3] = model.step_edits[3] + block("extras.py", "", wrapper + extra)
     model.serve(fake_api)
