@@ -341,7 +341,10 @@ def route_command(
     task: Annotated[str | None, typer.Argument(help="The task, in words.")] = None,
     as_json: JsonOpt = False,
     classifier: Annotated[
-        str | None, typer.Option(help="rules (default: no model call) or model (the classify phase, low effort).")
+        str | None,
+        typer.Option(
+            help="rules (default: rules and learned word weights, no model call) or model (classify phase, low effort)."
+        ),
     ] = None,
     batch: Annotated[
         Path | None, typer.Option(help="A file of tasks, one a line (- for standard input); prints JSON lines.")
