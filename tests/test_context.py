@@ -224,3 +224,23 @@ def test_token_counts_are_exact_for_openai_and_estimates_elsewhere() -> None:
 def test_words_are_lower_case_stems(text: str) -> None:
     for word in words(text):
         assert word == word.lower() and len(word) > 1
+
+
+def test_the_map_budget_is_sized_for_the_plan_model(cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from gearshift.context.budget import map_budget, map_tokens_for_window
+    from gearshift.settings import Settings
+
+    assert [map_tokens_for_window(w) for w in (None, 32_000, 200_000, 400_000, 1_050_000)] == [
+        8192,
+        4096,
+        6250,
+        12_500,
+        16_384,
+    ]
+    assert map_budget(Settings.model_validate({"model": "gpt-5.2"})) == 12_500  # a 400k window
+    assert map_budget(Settings.model_validate({"phases": {"plan": {"model": "qwen3"}}})) == 8192  # not in the table
+    assert map_budget(Settings.model_validate({"context": {"map_tokens": 3000}})) == 3000
+    monkeypatch.chdir(make_project(tmp_path / "p"))
+    assert json.loads(cli("map", "cart", "--json").stdout)["budget"] == 16_384  # gpt-5.4: a 1.05M window
+    monkeypatch.setenv("GEARSHIFT_CONTEXT__MAP_TOKENS", "2000")
+    assert json.loads(cli("map", "cart", "--json").stdout)["budget"] == 2000

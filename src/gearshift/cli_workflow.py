@@ -431,7 +431,10 @@ def _print_route(task: str, result: dict[str, Any]) -> None:
 def map_command(
     task: Annotated[str, typer.Argument(help="The task the map is for.")],
     tokens: Annotated[
-        int | None, typer.Option("--tokens", min=1, help="Token budget (default: context.map_tokens).")
+        int | None,
+        typer.Option(
+            "--tokens", min=1, help="Token budget (default: context.map_tokens, else sized for the plan model)."
+        ),
     ] = None,
     top: Annotated[int | None, typer.Option("--top", min=1, help="List the K best files, whatever the budget.")] = None,
     as_json: JsonOpt = False,
@@ -439,6 +442,7 @@ def map_command(
     """What the planner sees: files ranked by relevance to the task, with their key symbols."""
     import hashlib
 
+    from gearshift.context.budget import map_budget
     from gearshift.context.repomap import build_map
     from gearshift.paths import find_repo_root, gearshift_home, state_dir
 
@@ -453,7 +457,7 @@ def map_command(
         root,
         task,
         cache_path=cache,
-        budget=tokens or settings.context.map_tokens,
+        budget=tokens or map_budget(settings),
         top=top,
         model=settings.for_phase("plan").model,
     )

@@ -35,3 +35,14 @@ def cost_usd(model: str, usage: Usage, billing: Billing | None) -> float | None:
     except (LookupError, ValueError):
         return None
     return float(calculation.total_price)
+
+
+def context_window(model: str, provider_id: str | None = None) -> int | None:
+    """The model's input window from the same maintained table; None where it is not known."""
+    from genai_prices import Usage as PricedUsage
+    from genai_prices import calc_price
+
+    try:
+        return calc_price(PricedUsage(), model, provider_id=provider_id).model.context_window
+    except (LookupError, ValueError):
+        return None

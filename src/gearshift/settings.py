@@ -134,7 +134,11 @@ class RoutingSettings(_Strict):
 
 
 class ContextSettings(_Strict):
-    map_tokens: int = Field(8192, gt=0, description="token budget of the repository map the planner sees")
+    map_tokens: int | None = Field(
+        None,
+        gt=0,
+        description="token budget of the repository map the planner sees (default: sized for the plan model)",
+    )
     step_tokens: int = Field(24_000, gt=0, description="token budget of one step's file contents")
 
 

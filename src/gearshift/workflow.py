@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 
 from gearshift import antipatterns, workspace
 from gearshift.checks import CheckResult, run_check, truncate_output
+from gearshift.context.budget import map_budget
 from gearshift.context.repomap import build_map
 from gearshift.context.step_files import step_files_context
 from gearshift.context.tokens import counter_for
@@ -164,7 +165,7 @@ class Workflow:
             self.root,
             run["task"],
             cache_path=state_dir(self.root) / "cache" / "index.db",
-            budget=self.settings.context.map_tokens,
+            budget=map_budget(self.settings),
             model=choice.model,
         )
         request = plan_phase.build_request(

@@ -1,0 +1,27 @@
+"""How many tokens the planner's repository map may take: sized for the plan model."""
+
+from __future__ import annotations
+
+from gearshift.settings import Settings
+
+UNKNOWN_WINDOW_TOKENS = 8192  # a model the price table does not know, e.g. most local ones
+# A map is a guide, not the code: a thirty-second of the window leaves the plan model room for the
+# task, its reasoning and its answer, within bounds that keep small maps useful and large ones cheap.
+WINDOW_SHARE = 32
+MIN_TOKENS, MAX_TOKENS = 4096, 16_384
+
+
+def map_tokens_for_window(window: int | None) -> int:
+    if window is None:
+        return UNKNOWN_WINDOW_TOKENS
+    return max(MIN_TOKENS, min(MAX_TOKENS, window // WINDOW_SHARE))
+
+
+def map_budget(settings: Settings) -> int:
+    """context.map_tokens when set, else sized for the plan phase's model."""
+    if settings.context.map_tokens is not None:
+        return settings.context.map_tokens
+    from gearshift.pricing import context_window
+
+    choice = settings.for_phase("plan")
+    return map_tokens_for_window(context_window(choice.model, "openai" if choice.provider == "openai" else None))
