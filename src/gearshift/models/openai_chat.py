@@ -15,7 +15,7 @@ import openai
 
 from gearshift.effort import Effort, openai_model_efforts
 from gearshift.errors import ProviderError, UsageError
-from gearshift.models._openai_http import Deadline, build_client, translate_error
+from gearshift.models._sdk_http import Deadline, openai_client, translate_error
 from gearshift.models.base import Reply, Request, Usage
 from gearshift.pricing import Billing
 from gearshift.settings import ProviderSettings
@@ -38,8 +38,8 @@ class OpenAIChat:
         if self._key_env and not api_key:
             raise UsageError(f"openai-chat: {self._key_env} is not set; set it, or point --base-url at a local server")
         self.billing = Billing(provider_id="openai") if self._is_openai else Billing(api_url=self.base_url)
-        self._deadline = Deadline()
-        self._client = build_client(settings, api_key or "not-needed", self.base_url, self._deadline)
+        self._deadline = Deadline(openai)
+        self._client = openai_client(settings, api_key or "not-needed", self.base_url, self._deadline)
         self._server_takes_effort = True
 
     def supported_efforts(self, model: str) -> tuple[Effort, ...]:
@@ -95,7 +95,9 @@ class OpenAIChat:
             raise self._error(exc, params["model"]) from exc
 
     def _error(self, exc: Exception, model: str) -> ProviderError:
-        return translate_error(exc, provider=self.name, url=self.base_url, key_env=self._key_env, model=model)
+        return translate_error(
+            exc, sdk=openai, provider=self.name, url=self.base_url, key_env=self._key_env, model=model
+        )
 
     def _reply(self, completion: Any, request: Request, effort_sent: Effort | None, latency_ms: int) -> Reply:
         usage = _usage(getattr(completion, "usage", None))

@@ -10,7 +10,7 @@ import openai
 
 from gearshift.effort import Effort, openai_model_efforts
 from gearshift.errors import ProviderError, UsageError
-from gearshift.models._openai_http import Deadline, build_client, translate_error
+from gearshift.models._sdk_http import Deadline, openai_client, translate_error
 from gearshift.models.base import Reply, Request, Usage
 from gearshift.pricing import Billing
 from gearshift.settings import ProviderSettings
@@ -31,8 +31,8 @@ class OpenAIResponses:
             )
         self.base_url = settings.base_url or environ.get("OPENAI_BASE_URL") or DEFAULT_URL
         self.billing = Billing(provider_id="openai") if self.base_url == DEFAULT_URL else Billing(api_url=self.base_url)
-        self._deadline = Deadline()
-        self._client = build_client(settings, api_key, self.base_url, self._deadline)
+        self._deadline = Deadline(openai)
+        self._client = openai_client(settings, api_key, self.base_url, self._deadline)
 
     def supported_efforts(self, model: str) -> tuple[Effort, ...]:
         return self._settings.efforts or openai_model_efforts(model)
@@ -63,7 +63,7 @@ class OpenAIResponses:
                 response = self._client.responses.create(**params)
         except (openai.OpenAIError, ValueError) as exc:  # ValueError: a body that is not JSON
             raise translate_error(
-                exc, provider=self.name, url=self.base_url, key_env=self._key_env, model=request.model
+                exc, sdk=openai, provider=self.name, url=self.base_url, key_env=self._key_env, model=request.model
             ) from exc
         latency_ms = int((time.monotonic() - started) * 1000)
         try:

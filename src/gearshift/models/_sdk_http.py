@@ -1,8 +1,9 @@
-"""What the two OpenAI-SDK providers share: client construction, a total deadline, error wording.
+"""What the SDK providers share (openai and anthropic SDKs, built alike): a total deadline, error wording.
 
 The SDK keeps its own retries (the only retry layer). The deadline is enforced from inside
 the SDK's HTTP client: every attempt's timeout is cut to the time left, and once none is
-left the hook raises APITimeoutError, which the SDK passes through without retrying.
+left the hook raises the SDK's APITimeoutError, which the SDK passes through without retrying.
+Both SDKs name their errors the same way, so one translation serves both.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import Any
 
 import httpx2
-import openai
 
 from gearshift.errors import ProviderError
 from gearshift.settings import ProviderSettings
@@ -25,7 +26,8 @@ _RETRYABLE = {408, 409, 429}
 class Deadline:
     """A per-thread deadline, read by the HTTP client's hooks."""
 
-    def __init__(self) -> None:
+    def __init__(self, sdk: ModuleType) -> None:
+        self._sdk = sdk
         self._local = threading.local()
 
     @contextmanager
@@ -45,7 +47,7 @@ class Deadline:
         if left is None:
             return
         if left <= 0:
-            raise openai.APITimeoutError(request=request)
+            raise self._sdk.APITimeoutError(request=request)
         current = request.extensions.get("timeout") or {}
         keys = current.keys() or ("connect", "read", "write", "pool")
         request.extensions["timeout"] = {
@@ -65,65 +67,71 @@ class Deadline:
             response.headers["x-should-retry"] = "false"
 
 
-def build_client(settings: ProviderSettings, api_key: str, base_url: str | None, deadline: Deadline) -> Any:
-    http_client = openai.DefaultHttpx2Client(
-        event_hooks={"request": [deadline.on_request], "response": [deadline.on_response]},
-    )
+def hooks(deadline: Deadline) -> dict[str, list[Any]]:
+    """The HTTP client's event hooks that enforce ``deadline``."""
+    return {"request": [deadline.on_request], "response": [deadline.on_response]}
+
+
+def openai_client(settings: ProviderSettings, api_key: str, base_url: str | None, deadline: Deadline) -> Any:
+    import openai
+
     return openai.OpenAI(
         api_key=api_key,
         base_url=base_url,
         timeout=settings.timeout,
         max_retries=settings.max_retries,
-        http_client=http_client,
+        http_client=openai.DefaultHttpx2Client(event_hooks=hooks(deadline)),
     )
 
 
-def translate_error(exc: Exception, *, provider: str, url: str, key_env: str | None, model: str) -> ProviderError:
+def translate_error(
+    exc: Exception, *, sdk: ModuleType, provider: str, url: str, key_env: str | None, model: str
+) -> ProviderError:
     """One line that says what failed and what to do about it."""
     request_id = getattr(exc, "request_id", None)
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, sdk.APITimeoutError):
         return ProviderError(
             f"{provider}: no reply from {url} in time; raise providers.{provider}.deadline/timeout or try later",
             status="timeout",
         )
-    if isinstance(exc, openai.APIConnectionError):
+    if isinstance(exc, sdk.APIConnectionError):
         return ProviderError(
             f"{provider}: cannot connect to {url}; is the server running? check --base-url",
             status="connection_error",
         )
-    if isinstance(exc, openai.AuthenticationError):
+    if isinstance(exc, sdk.AuthenticationError):
         fix = f"check {key_env}" if key_env else f"set providers.{provider}.api_key_env"
         return ProviderError(f"{provider}: {url} rejected the API key (401); {fix}", status="auth_error")
-    if isinstance(exc, openai.PermissionDeniedError):
+    if isinstance(exc, sdk.PermissionDeniedError):
         return ProviderError(f"{provider}: {url} denied access (403) to model {model!r}", status="auth_error")
-    if isinstance(exc, openai.NotFoundError):
+    if isinstance(exc, sdk.NotFoundError):
         return ProviderError(
             f"{provider}: model {model!r} or endpoint not found at {url} (404); check --model and --base-url",
             status="not_found",
             request_id=request_id,
         )
-    if isinstance(exc, openai.RateLimitError):
+    if isinstance(exc, sdk.RateLimitError):
         return ProviderError(
             f"{provider}: rate limited by {url} (429) after retries; wait and try again",
             status="rate_limited",
             request_id=request_id,
         )
-    if isinstance(exc, openai.APIStatusError):
+    if isinstance(exc, sdk.APIStatusError):
         detail = _server_message(exc)
         return ProviderError(
             f"{provider}: {url} answered {exc.status_code}: {detail}",
             status=f"http_{exc.status_code}",
             request_id=request_id,
         )
-    if isinstance(exc, openai.APIResponseValidationError | ValueError):
+    if isinstance(exc, sdk.APIResponseValidationError | ValueError):
         return ProviderError(f"{provider}: malformed reply from {url}: {exc}", status="malformed")
     return ProviderError(f"{provider}: {type(exc).__name__}: {exc}")
 
 
-def _server_message(exc: openai.APIStatusError) -> str:
+def _server_message(exc: Any) -> str:
     body = exc.body
     if isinstance(body, dict):
         error = body.get("error", body)
         if isinstance(error, dict) and error.get("message"):
             return str(error["message"])
-    return exc.message
+    return str(exc.message)
