@@ -1,4 +1,5 @@
-"""A loopback HTTP server that speaks OpenAI's Responses and Chat Completions wire formats.
+"""A loopback HTTP server that speaks OpenAI's Responses and Chat Completions and Anthropic's
+Messages wire formats.
 
 Tests push scripted replies (or callables that compute one from the request); the real SDK
 talks to it over HTTP, so retries, timeouts and parsing are exercised for real. Nothing
@@ -98,7 +99,9 @@ class FakeAPI:
                     self.send_response(reply.status)
                     self.send_header("content-type", "application/json")
                     self.send_header("content-length", str(len(data)))
-                    self.send_header("x-request-id", f"req_{next(_ids)}")
+                    request_id = f"req_{next(_ids)}"
+                    self.send_header("x-request-id", request_id)  # OpenAI's name
+                    self.send_header("request-id", request_id)  # Anthropic's
                     for key, value in reply.headers.items():
                         self.send_header(key, value)
                     self.end_headers()
@@ -198,6 +201,45 @@ def chat_reply(
             "usage": usage,
         }
     )
+
+
+def messages_reply(
+    text: str,
+    *,
+    input_tokens: int = 100,
+    cache_read_tokens: int = 0,
+    output_tokens: int = 50,
+    thinking_tokens: int = 0,
+    model: str = "claude-opus-5-5",
+    stop_reason: str = "end_turn",
+) -> Scripted:
+    content: list[dict[str, Any]] = []
+    if thinking_tokens:
+        content.append({"type": "thinking", "thinking": "Let me think.", "signature": "sig"})
+    content.append({"type": "text", "text": text})
+    return Scripted(
+        body={
+            "id": f"msg_{next(_ids)}",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": content,
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": input_tokens,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": cache_read_tokens,
+                "output_tokens": output_tokens,
+                "output_tokens_details": {"thinking_tokens": thinking_tokens},
+            },
+        }
+    )
+
+
+def anthropic_error(status: int, kind: str, message: str, *, retry_after: str | None = None) -> Scripted:
+    headers = {"retry-after": retry_after} if retry_after is not None else {}
+    return Scripted(status, {"type": "error", "error": {"type": kind, "message": message}}, headers)
 
 
 def error_reply(status: int, message: str, *, retry_after: str | None = None) -> Scripted:

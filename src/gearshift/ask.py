@@ -35,7 +35,7 @@ def ask(
     opts = options or AskOptions()
     provider_name = opts.provider or settings.provider
     provider = make_provider(provider_name, settings, environ=environ, record_to=opts.record_to)
-    model = opts.model or settings.provider_settings(provider_name).model or settings.model
+    model = opts.model or settings.model_for(provider_name)
     request = Request(
         instructions=opts.instructions,
         input=prompt,

@@ -124,7 +124,7 @@ def ask(
     effort: Annotated[
         str | None, typer.Option("--effort", "-e", help="none, minimal, low, medium, high or xhigh.")
     ] = None,
-    provider: Annotated[str | None, typer.Option(help="openai, openai-chat or replay.")] = None,
+    provider: Annotated[str | None, typer.Option(help="openai, openai-chat, anthropic or replay.")] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Model name (default: gpt-5.4).")] = None,
     base_url: Annotated[str | None, typer.Option(help="Server URL for the provider (e.g. a local server).")] = None,
     instructions: Annotated[str | None, typer.Option(help="System instructions for the model.")] = None,

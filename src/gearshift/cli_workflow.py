@@ -31,7 +31,7 @@ EffortReview = Annotated[str | None, typer.Option("--effort-review", help="Effor
 MaxTokens = Annotated[int | None, typer.Option("--max-tokens", min=1, help="Token budget of the run.")]
 MaxUsd = Annotated[float | None, typer.Option("--max-usd", min=0.0, help="Cost budget of the run, in USD.")]
 TestCmd = Annotated[str | None, typer.Option("--test-cmd", help="Check run after each step, e.g. 'pytest -q'.")]
-Provider = Annotated[str | None, typer.Option(help="openai, openai-chat or replay, for every phase.")]
+Provider = Annotated[str | None, typer.Option(help="openai, openai-chat, anthropic or replay, for every phase.")]
 Model = Annotated[str | None, typer.Option("--model", "-m", help="Model for every phase.")]
 BaseUrl = Annotated[str | None, typer.Option(help="Server URL for the provider.")]
 Transcript = Annotated[Path | None, typer.Option(help="Transcript for --provider replay.")]

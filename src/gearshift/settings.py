@@ -20,8 +20,10 @@ from gearshift.errors import ConfigError
 from gearshift.paths import find_repo_root, gearshift_home
 
 PHASES = ("plan", "implement", "fix", "review", "classify")
-PROVIDERS = ("openai", "openai-chat", "replay")
+PROVIDERS = ("openai", "openai-chat", "anthropic", "replay")
 DEFAULT_MODEL = "gpt-5.4"  # the model the seed article names
+# A provider whose API does not serve DEFAULT_MODEL gets its own default, unless a model is set.
+PROVIDER_DEFAULT_MODELS = {"anthropic": "claude-opus-5-5"}
 
 # Named strategies: the effort of every phase in one word. Classification is a cheap
 # routing aid, so it stays low whatever the strategy.
@@ -179,11 +181,19 @@ class Settings(_Strict):
     def provider_settings(self, provider: str) -> ProviderSettings:
         return self.providers.get(provider) or ProviderSettings()
 
+    def model_for(self, provider: str) -> str:
+        """The provider's own model setting, else the model set for all, else the provider's default."""
+        if own := self.provider_settings(provider).model:
+            return own
+        if "model" in self.model_fields_set or provider not in PROVIDER_DEFAULT_MODELS:
+            return self.model
+        return PROVIDER_DEFAULT_MODELS[provider]
+
     def for_phase(self, phase: str) -> ModelChoice:
         """Provider, model and effort for ``phase``: its own settings, else the strategy's."""
         own = self.phases.of(phase)
         provider = own.provider or self.provider
-        model = own.model or self.provider_settings(provider).model or self.model
+        model = own.model or self.model_for(provider)
         # "auto" lets the route decide per run; outside a run it means the seed's default
         strategy = STRATEGIES.get(self.strategy, STRATEGIES["high-medium-high"])
         effort = own.effort or strategy.get(phase, self.effort)

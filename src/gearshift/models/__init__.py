@@ -31,6 +31,10 @@ def make_provider(
         from gearshift.models.openai_chat import OpenAIChat
 
         provider = OpenAIChat(config, env)
+    elif name == "anthropic":
+        from gearshift.models.anthropic_messages import AnthropicMessages
+
+        provider = AnthropicMessages(config, env)
     elif name == "replay":
         from gearshift.models.transcript import ReplayProvider
 
