@@ -240,6 +240,8 @@ def test_the_map_budget_is_sized_for_the_plan_model(cli, tmp_path: Path, monkeyp
     assert map_budget(Settings.model_validate({"model": "gpt-5.2"})) == 12_500  # a 400k window
     assert map_budget(Settings.model_validate({"phases": {"plan": {"model": "qwen3"}}})) == 8192  # not in the table
     assert map_budget(Settings.model_validate({"context": {"map_tokens": 3000}})) == 3000
+    claude = Settings.model_validate({"provider": "anthropic", "model": "claude-opus-4-5"})
+    assert map_budget(claude) == 6250  # a 200k window
     monkeypatch.chdir(make_project(tmp_path / "p"))
     assert json.loads(cli("map", "cart", "--json").stdout)["budget"] == 16_384  # gpt-5.4: a 1.05M window
     monkeypatch.setenv("GEARSHIFT_CONTEXT__MAP_TOKENS", "2000")

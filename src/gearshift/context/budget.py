@@ -24,4 +24,6 @@ def map_budget(settings: Settings) -> int:
     from gearshift.pricing import context_window
 
     choice = settings.for_phase("plan")
-    return map_tokens_for_window(context_window(choice.model, "openai" if choice.provider == "openai" else None))
+    # the vendors' own providers name their price list; other servers are matched by model name
+    provider_id = choice.provider if choice.provider in ("openai", "anthropic") else None
+    return map_tokens_for_window(context_window(choice.model, provider_id))
