@@ -66,6 +66,19 @@ def test_a_diverging_request_says_which_call_and_where(fake_api: FakeAPI, tmp_pa
     assert gw.ledger.calls()[0]["status"] == "replay_mismatch"
 
 
+def test_a_new_process_picks_up_where_the_transcript_matches(fake_api: FakeAPI, tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    _record(fake_api, tmp_path, path)
+    gw = gateway(tmp_path / "play")
+    call(gw, _replay(path), request("one"))
+    later = _replay(path)  # as `gearshift implement` would, in a new process
+    assert call(gw, later, request("two", schema=GREETING_SCHEMA)).parsed == {"greeting": "hi"}
+    with pytest.raises(ProviderError, match="holds 2 calls and call 3 was asked for"):
+        call(gw, later, request("one"))  # only a process's first call may skip ahead
+    with pytest.raises(ProviderError, match=f"call 1 diverges from {path} line 1 in input"):
+        call(gw, _replay(path), request("neither"))
+
+
 def test_running_past_the_end_of_a_transcript(fake_api: FakeAPI, tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     _record(fake_api, tmp_path, path)

@@ -64,7 +64,12 @@ class RecordingProvider:
 
 
 class ReplayProvider:
-    """Plays a transcript back in order. It spends nothing, so its calls have no price."""
+    """Plays a transcript back in order. It spends nothing, so its calls have no price.
+
+    A run may go on in a new process (`plan`, then `implement`; or `resume`): the first call a
+    process makes may therefore pick up further down the transcript, at the first recorded call
+    it matches exactly. From there on, every call must match the next one.
+    """
 
     name = "replay"
     billing = None
@@ -73,6 +78,7 @@ class ReplayProvider:
         self.path = path
         self.entries = load_transcript(path)
         self.position = start
+        self._started = False
 
     def supported_efforts(self, model: str) -> tuple[Effort, ...]:
         return tuple(Effort)
@@ -85,8 +91,13 @@ class ReplayProvider:
                 " record a longer transcript with --record",
                 status="replay_mismatch",
             )
-        recorded = self.entries[self.position]
         asked = request_record(self.name, request)
+        if not self._started:
+            self._started = True
+            later = (i for i in range(self.position, len(self.entries)) if _matches(self.entries[i], asked))
+            self.position = next(later, self.position)
+            number = self.position + 1
+        recorded = self.entries[self.position]
         for key in MATCHED_FIELDS:
             if recorded["request"].get(key) != asked[key]:
                 raise ProviderError(
@@ -104,6 +115,10 @@ class ReplayProvider:
             effort_sent=Effort(sent) if sent else None,
             request_id=raw.get("request_id"),
         )
+
+
+def _matches(entry: dict[str, Any], asked: dict[str, Any]) -> bool:
+    return all(entry["request"].get(key) == asked[key] for key in MATCHED_FIELDS)
 
 
 def load_transcript(path: Path) -> list[dict[str, Any]]:
