@@ -9,7 +9,8 @@ import pytest
 
 from gearshift.checks import run_check, truncate_output
 from gearshift.errors import UsageError
-from gearshift.gateway import Budget, BudgetReached, Gateway
+from gearshift.errors import BudgetReached
+from gearshift.gateway import Budget, Gateway
 from gearshift.ledger import CallRecord, Ledger
 from gearshift.workspace import diff
 

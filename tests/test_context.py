@@ -181,7 +181,7 @@ def test_secret_files_are_never_shown_to_a_step(tmp_path: Path) -> None:
 
 def test_step_30_of_30_is_no_larger_than_step_1(tmp_path: Path) -> None:
     from gearshift.effort import Effort
-    from gearshift.phases.implement import build_step_request
+    from gearshift.phases.implement_prompts import build_step_request
     from gearshift.plan import Plan, Step
 
     (tmp_path / "app.py").write_text("def run():\n    return 0\n" * 40)

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gearshift.edits import EditBlock, EditError, apply_edit_blocks, confined_path, parse_edit_blocks
+from gearshift.edits import EditBlock, apply_edit_blocks, confined_path, parse_edit_blocks
+from gearshift.errors import EditError
 
 
 def block(path: str, search: str, replace: str) -> str:

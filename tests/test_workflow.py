@@ -22,10 +22,10 @@ def test_a_whole_run_plans_implements_fixes_and_reviews(fake_api: FakeAPI, tmp_p
     model.serve(fake_api)
     wf = workflow(repo, fake_api.url)
 
-    run_id = wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always)
+    run_id = wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always).run_id
 
     run = wf.get_run(run_id)
-    assert run["status"] == "done"
+    assert run.status == "done"
     assert model.asked == ["plan", "step 1", "fix 1", "step 2", "step 3", "review"]
     # the effort follows the method: plan high, implement and fix medium, review high
     efforts = [s.body.get("reasoning", {}).get("effort") for s in fake_api.seen]
@@ -38,10 +38,10 @@ def test_a_whole_run_plans_implements_fixes_and_reviews(fake_api: FakeAPI, tmp_p
     assert "return a * b" in (repo / "calc.py").read_text()
     assert (repo / "README.md").read_text().startswith("# calc")
     assert git(repo, "branch", "--show-current").strip() == f"gearshift/{run_id}"
-    subjects = git(repo, "log", "--format=%s", f"{run['base_commit']}..HEAD").splitlines()
+    subjects = git(repo, "log", "--format=%s", f"{run.base_commit}..HEAD").splitlines()
     assert subjects == ["Document the functions", "Add sub", "Add mul"]
-    assert step_trailers(repo, run["base_commit"]) == [f"{run_id}/3", f"{run_id}/2", f"{run_id}/1"]
-    assert git(repo, "rev-parse", "main").strip() == run["base_commit"]
+    assert step_trailers(repo, run.base_commit) == [f"{run_id}/3", f"{run_id}/2", f"{run_id}/1"]
+    assert git(repo, "rev-parse", "main").strip() == run.base_commit
 
     # the artifacts
     directory = wf.run_dir(run_id)
@@ -120,7 +120,7 @@ def test_fixing_a_failed_step_by_hand_then_resuming(fake_api: FakeAPI, tmp_path:
     )
     wf.resume(run_id)
 
-    assert wf.get_run(run_id)["status"] == "done"
+    assert wf.get_run(run_id).status == "done"
     assert "step 1" not in model.asked[asked_before:]  # the user's fix was used, not a new model attempt
     assert git(repo, "log", "-1", "--format=%s", "HEAD~2").strip() == "Add mul"
 
@@ -138,7 +138,7 @@ def test_resuming_a_failed_step_untouched_tries_it_afresh(fake_api: FakeAPI, tmp
 
     wf.resume(run_id)
 
-    assert wf.get_run(run_id)["status"] == "done"
+    assert wf.get_run(run_id).status == "done"
     stash = git(repo, "stash", "list")
     assert f"leftovers of step 1 of {run_id}" in stash  # the failed attempt is kept, not lost
     assert wf.ledger.steps(run_id)[0]["attempts"] == 2
@@ -149,8 +149,8 @@ def test_killed_after_a_commit_but_before_it_was_recorded(fake_api: FakeAPI, tmp
     model = ScriptedModel()
     model.serve(fake_api)
     wf = workflow(repo, fake_api.url)
-    run_id = wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always)
-    base = wf.get_run(run_id)["base_commit"]
+    run_id = wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always).run_id
+    base = wf.get_run(run_id).base_commit
     # as if killed between step 2's commit and its row: the row says running, the commit exists
     wf.ledger.update_run(run_id, status="implementing")
     wf.ledger.set_step(run_id, 2, status="running", commit_sha=None)
@@ -180,7 +180,7 @@ def test_the_budget_stops_at_a_step_boundary_and_resumes_with_more(fake_api: Fak
 
     wf.ledger.update_run(run["id"], max_tokens=100_000)
     wf.resume(run["id"])
-    assert wf.get_run(run["id"])["status"] == "done"
+    assert wf.get_run(run["id"]).status == "done"
     assert len(step_trailers(repo, run["base_commit"])) == 3
 
 
@@ -192,13 +192,13 @@ def test_a_dirty_tree_is_refused_and_worktree_leaves_the_checkout_alone(fake_api
     with pytest.raises(UsageError, match=r"uncommitted changes to tracked files \(calc.py\); commit or stash"):
         wf.run(TASK, RunOptions(), always)
 
-    run_id = wf.run(TASK, RunOptions(test_cmd=TEST_CMD, worktree=True), always)
+    run_id = wf.run(TASK, RunOptions(test_cmd=TEST_CMD, worktree=True), always).run_id
 
     assert (repo / "calc.py").read_text().startswith("# my unsaved work")  # untouched
     assert git(repo, "branch", "--show-current").strip() == "main"
-    worktree = Path(wf.get_run(run_id)["checkout"])
+    worktree = Path(wf.get_run(run_id).checkout)
     assert "def sub" in (worktree / "calc.py").read_text()
-    assert wf.get_run(run_id)["status"] == "done"
+    assert wf.get_run(run_id).status == "done"
 
 
 def test_a_second_run_in_the_same_checkout_is_refused(fake_api: FakeAPI, tmp_path: Path) -> None:
@@ -213,7 +213,7 @@ def test_a_second_run_in_the_same_checkout_is_refused(fake_api: FakeAPI, tmp_pat
     (repo / ".gearshift" / "locks" / "checkout.holder").write_text("gearshift run other (pid 1)")
     with FileLock(str(lock_path)), pytest.raises(UsageError, match="gearshift run other .* is working in this"):
         wf.implement(run_id)
-    assert wf.get_run(run_id)["status"] == "planned"
+    assert wf.get_run(run_id).status == "planned"
 
 
 def test_an_edited_plan_is_what_gets_implemented(fake_api: FakeAPI, tmp_path: Path) -> None:
@@ -249,8 +249,8 @@ def test_an_unparseable_plan_edit_names_its_line_and_leaves_the_run_as_it_was(
     plan_md.write_text("\n".join(lines))
     with pytest.raises(UsageError, match=rf"plan.md line {kind_line + 1}: unknown kind 'magic'"):
         wf.implement(run_id)
-    assert wf.get_run(run_id)["status"] == "planned"
-    assert wf.get_run(run_id)["branch"] is None
+    assert wf.get_run(run_id).status == "planned"
+    assert wf.get_run(run_id).branch is None
     assert git(repo, "branch", "--show-current").strip() == "main"
 
 
@@ -258,15 +258,15 @@ def test_undo_puts_the_branch_back_and_keeps_the_work(fake_api: FakeAPI, tmp_pat
     repo = make_repo(tmp_path / "repo")
     ScriptedModel().serve(fake_api)
     wf = workflow(repo, fake_api.url)
-    run_id = wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always)
+    run_id = wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always).run_id
     head = git(repo, "rev-parse", "HEAD").strip()
-    base = wf.get_run(run_id)["base_commit"]
+    base = wf.get_run(run_id).base_commit
 
     assert wf.undo(run_id) == head
 
     assert git(repo, "rev-parse", "HEAD").strip() == base
     assert git(repo, "rev-parse", f"refs/gearshift/undone/{run_id}").strip() == head
-    assert wf.get_run(run_id)["status"] == "undone"
+    assert wf.get_run(run_id).status == "undone"
 
 
 def test_a_run_that_failed_while_planning_plans_again_on_resume(fake_api: FakeAPI, tmp_path: Path) -> None:
@@ -278,11 +278,11 @@ def test_a_run_that_failed_while_planning_plans_again_on_resume(fake_api: FakeAP
     with pytest.raises(GearshiftError, match="plan phase: openai: .* answered 400: the model is overloaded"):
         wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always)
     run_id = wf.ledger.runs()[0]["id"]
-    assert wf.get_run(run_id)["status"] == "failed"
+    assert wf.get_run(run_id).status == "failed"
     model = ScriptedModel()
     model.serve(fake_api)
 
     wf.resume(run_id)
 
     assert model.asked == ["plan", "step 1", "fix 1", "step 2", "step 3", "review"]
-    assert wf.get_run(run_id)["status"] == "done"
+    assert wf.get_run(run_id).status == "done"

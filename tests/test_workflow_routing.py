@@ -31,7 +31,7 @@ def test_strategy_auto_lets_the_route_decide(fake_api: FakeAPI, tmp_path: Path) 
     model.serve(fake_api)
     wf = workflow(repo, fake_api.url, strategy="auto")
 
-    run_id = wf.run("Add mul and sub to calc", RunOptions(test_cmd=TEST_CMD), always)
+    run_id = wf.run("Add mul and sub to calc", RunOptions(test_cmd=TEST_CMD), always).run_id
 
     assert sent_efforts(fake_api) == [
         ("plan", "high"),
@@ -54,10 +54,10 @@ def test_a_security_task_under_auto_implements_at_high(fake_api: FakeAPI, tmp_pa
     repo = make_repo(tmp_path / "repo")
     ScriptedModel().serve(fake_api)
     wf = workflow(repo, fake_api.url, strategy="auto")
-    run_id = wf.run("Add password hashing to calc", RunOptions(test_cmd=TEST_CMD), always)
+    run_id = wf.run("Add password hashing to calc", RunOptions(test_cmd=TEST_CMD), always).run_id
     steps = [effort for what, effort in sent_efforts(fake_api) if what == "step"]
     assert steps == ["high", "high", "high"]
-    assert json.loads(wf.get_run(run_id)["efforts"])["implement"] == "high"
+    assert wf.get_run(run_id).efforts["implement"] == "high"
 
 
 def test_a_fixed_strategy_keeps_its_effort_and_names_the_override(fake_api: FakeAPI, tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_a_fixed_strategy_keeps_its_effort_and_names_the_override(fake_api: Fake
     model.plan["steps"][1]["security_critical"] = True
     model.serve(fake_api)
     wf = workflow(repo, fake_api.url)
-    run_id = wf.run("Add password hashing to calc", RunOptions(test_cmd=TEST_CMD), always)
+    run_id = wf.run("Add password hashing to calc", RunOptions(test_cmd=TEST_CMD), always).run_id
     assert [effort for what, effort in sent_efforts(fake_api) if what == "step"] == ["medium"] * 3
     record = json.loads((wf.run_dir(run_id) / "route.json").read_text())
     assert (
@@ -84,7 +84,7 @@ def test_never_switching_levels_is_reported(fake_api: FakeAPI, tmp_path: Path) -
     repo = make_repo(tmp_path / "repo")
     ScriptedModel().serve(fake_api)
     wf = workflow(repo, fake_api.url, strategy="high")
-    run_id = wf.run("Add mul and sub to calc", RunOptions(test_cmd=TEST_CMD), always)
+    run_id = wf.run("Add mul and sub to calc", RunOptions(test_cmd=TEST_CMD), always).run_id
     [finding] = findings(wf, run_id)
     assert finding["pattern"] == "never_switching"
     assert finding["message"].startswith("plan, implement and review all ran at high")
@@ -98,7 +98,7 @@ def test_an_oversized_step_is_reported_with_its_numbers(fake_api: FakeAPI, tmp_p
     model.step_edits[3] = model.step_edits[3] + block("extras.py", "", wrapper + extra)
     model.serve(fake_api)
     wf = workflow(repo, fake_api.url)
-    run_id = wf.run("Add mul and sub to calc", RunOptions(test_cmd=TEST_CMD), always)
+    run_id = wf.run("Add mul and sub to calc", RunOptions(test_cmd=TEST_CMD), always).run_id
     [finding] = [f for f in findings(wf, run_id) if f["pattern"] == "oversized_step"]
     assert finding["step"] == 3
     assert finding["numbers"]["unplanned_definitions"] == ["Wrapper0", "Wrapper1", "Wrapper2", "Wrapper3"]
@@ -113,7 +113,7 @@ def test_shallow_planning_of_security_work_is_reported(fake_api: FakeAPI, tmp_pa
     model.plan["risks"] = []
     model.serve(fake_api)
     wf = workflow(repo, fake_api.url, phases={"plan": {"effort": "medium"}})
-    run_id = wf.run("Add password hashing to calc", RunOptions(test_cmd=TEST_CMD), always)
+    run_id = wf.run("Add password hashing to calc", RunOptions(test_cmd=TEST_CMD), always).run_id
     shallow = [f for f in findings(wf, run_id) if f["pattern"] == "shallow_planning"]
     assert [f["message"] for f in shallow] == [
         "security work (password, hashing) was planned at medium; plan at high or xhigh.",

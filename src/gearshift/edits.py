@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from gearshift.errors import EditError
+
 SEARCH = "<<<<<<< SEARCH"
 DIVIDER = "======="
 REPLACE = ">>>>>>> REPLACE"
@@ -34,10 +36,6 @@ class EditBlock:
     search: str
     replace: str
     line: int  # where the block starts in the reply, for messages
-
-
-class EditError(Exception):
-    """A reply's edits cannot be applied; the message is fit to send back to the model."""
 
 
 def parse_edit_blocks(reply: str) -> list[EditBlock]:

@@ -10,16 +10,17 @@ import dataclasses
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
 from gearshift.effort import Effort, nearest_supported
-from gearshift.errors import GearshiftError, ProviderError
+from gearshift.errors import BudgetReached, ProviderError, ReplyFormatError
 from gearshift.ledger import CallRecord, Ledger
 from gearshift.models.base import Provider, Reply, Request, Usage, parse_structured
 from gearshift.pricing import cost_usd
 
 # Shows the user that a call is under way; the CLI passes a spinner, the library nothing.
 Progress = Callable[[str], AbstractContextManager[Any]]
+Parsed = TypeVar("Parsed")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,10 +38,6 @@ class Budget:
 
     max_tokens: int | None = None
     max_usd: float | None = None
-
-
-class BudgetReached(GearshiftError):
-    """The next call would pass the run's budget; nothing was sent."""
 
 
 def estimate_tokens(text: str) -> int:
@@ -66,7 +63,21 @@ class Gateway:
         if budget.max_usd is not None and cost is not None and cost >= budget.max_usd:
             raise BudgetReached(f"cost budget reached: ${cost:.4f} of ${budget.max_usd:.2f} spent")
 
-    def call(self, provider: Provider, request: Request, site: CallSite) -> Reply:
+    def call_structured(
+        self, provider: Provider, request: Request, site: CallSite, parse: Callable[[Any], Parsed]
+    ) -> Parsed:
+        """A call whose reply must fit ``request.schema``: ``parse`` turns the JSON object into a typed
+        value, raising ValueError where it does not fit. A misfit is recorded with status ``error`` and
+        raised as ReplyFormatError, like any other reply in the wrong shape."""
+        if request.schema is None:
+            raise ValueError("call_structured needs a request with a schema")
+        reply = self.call(provider, request, site, parse=parse)
+        parsed: Parsed = reply.parsed
+        return parsed
+
+    def call(
+        self, provider: Provider, request: Request, site: CallSite, *, parse: Callable[[Any], Any] | None = None
+    ) -> Reply:
         self.check_budget(site.run_id, estimate_tokens(request.instructions + request.input))
         effort_sent = nearest_supported(request.effort, provider.supported_efforts(request.model))
         started = time.monotonic()
@@ -74,12 +85,7 @@ class Gateway:
             with self._progress(f"{provider.name} {request.model} @ {effort_sent}"):
                 reply = provider.complete(request, effort_sent)
             if request.schema is not None:
-                try:
-                    parsed = parse_structured(reply.text, request.schema, reply.request_id)
-                except ProviderError as exc:
-                    exc.usage = reply.usage  # the malformed reply was still billed
-                    raise
-                reply = dataclasses.replace(reply, parsed=parsed)
+                reply = dataclasses.replace(reply, parsed=_parsed(reply, request, parse))
         except ProviderError as exc:
             self._record(
                 provider,
@@ -143,3 +149,18 @@ class Gateway:
             )
         )
         return cost
+
+
+def _parsed(reply: Reply, request: Request, parse: Callable[[Any], Any] | None) -> Any:
+    """The reply's JSON object, typed by ``parse`` when given; any misfit is a ReplyFormatError."""
+    assert request.schema is not None
+    try:
+        value = parse_structured(reply.text, request.schema, reply.request_id)
+        return value if parse is None else parse(value)
+    except ProviderError as exc:
+        exc.usage = reply.usage  # the malformed reply was still billed
+        raise
+    except ValueError as exc:  # pydantic's ValidationError is one
+        raise ReplyFormatError(
+            str(exc), raw_text=reply.text, status="error", request_id=reply.request_id, usage=reply.usage
+        ) from None

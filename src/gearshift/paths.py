@@ -42,6 +42,16 @@ def state_dir(repo_root: Path | None) -> Path:
     return directory
 
 
+def cache_dir(tree: Path) -> Path:
+    """Where caches about ``tree`` go: its state directory when it is a git checkout; for a plain
+    source tree, a directory under ``gearshift_home()`` keyed by its path, so nothing is written into it."""
+    if (tree / ".git").exists():
+        return state_dir(tree) / "cache"
+    import hashlib
+
+    return gearshift_home() / "cache" / hashlib.sha1(str(tree.resolve()).encode()).hexdigest()[:16]
+
+
 def default_db_path(repo_root: Path | None) -> Path:
     override = os.environ.get("GEARSHIFT_DB")
     if override:

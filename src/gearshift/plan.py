@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from gearshift.errors import UsageError
+from gearshift.errors import PlanSyntaxError
 
 StepKind = Literal["implementation", "testing", "documentation", "refactoring", "bug_fix", "security"]
 STEP_KINDS: tuple[str, ...] = StepKind.__args__  # type: ignore[attr-defined]
@@ -141,12 +141,6 @@ def render_plan_markdown(plan: Plan, task: str = "") -> str:
         out += [f"- {one_line(risk.risk)}", f"  Mitigation: {one_line(risk.mitigation)}"]
     out += ["", f"## {_SECTIONS['testing']}", *[f"- {one_line(t)}" for t in plan.testing_strategy], ""]
     return "\n".join(out)
-
-
-class PlanSyntaxError(UsageError):
-    def __init__(self, source: str, line: int, problem: str) -> None:
-        super().__init__(f"{source} line {line}: {problem}; fix plan.md and run the command again")
-        self.line = line
 
 
 def parse_plan_markdown(text: str, source: str = "plan.md") -> Plan:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from gearshift.classify import TASK_TYPES, Classification, Evidence, TaskClassifier, rules_from_settings
 from gearshift.context.facts import repo_facts
+from gearshift.errors import UsageError
 from gearshift.gateway import CallSite, Gateway
 from gearshift.models import JsonSchema, Provider, Request
-from gearshift.paths import state_dir
+from gearshift.paths import cache_dir
 from gearshift.routing import SECURITY_WORDS, PhaseRoute, Route, Thresholds, apply_strategy, route
 from gearshift.settings import STRATEGIES, Settings
 
@@ -58,7 +59,7 @@ def decide_route(
     routing = settings.routing
     if classification is None:
         classification = TaskClassifier.default(rules_from_settings(routing.keywords)).classify(task)
-    facts = repo_facts(root, task, cache_dir=state_dir(root) / "cache") if root else None
+    facts = repo_facts(root, task, cache_dir=cache_dir(root)) if root else None
     limits = Thresholds(**routing.thresholds.model_dump())
     return route(
         task,
@@ -68,6 +69,28 @@ def decide_route(
         thresholds=limits,
         security_words=[*SECURITY_WORDS, *routing.security_words],
     )
+
+
+def route_task(
+    task: str,
+    root: Path | None,
+    settings: Settings,
+    *,
+    gateway: Gateway | None = None,
+    provider: Provider | None = None,
+    run_id: str | None = None,
+) -> tuple[Route, dict[str, PhaseRoute]]:
+    """The route for a task and the efforts a run under ``settings`` would use, each with its reasons.
+
+    With ``routing.classifier = "model"`` the task is classified by a call (``gateway`` and
+    ``provider`` needed); otherwise by the rules and learned word weights, with no call."""
+    classification = None
+    if settings.routing.classifier == "model":
+        if gateway is None or provider is None:
+            raise UsageError("the model classifier needs a provider to call; set routing.classifier = 'rules'")
+        classification = classify_with_model(task, settings, gateway, provider, run_id)
+    decided = decide_route(task, root, settings, classification=classification)
+    return decided, chosen_phases(decided, settings)
 
 
 def chosen_phases(route_: Route, settings: Settings) -> dict[str, PhaseRoute]:

@@ -13,7 +13,8 @@ from pathlib import Path
 from gearshift.context.files import is_secret, read_text
 from gearshift.context.symbols import Symbol, extract_symbols, language_of
 from gearshift.context.tokens import TokenCounter
-from gearshift.edits import EditError, confined_path
+from gearshift.edits import confined_path
+from gearshift.errors import EditError
 
 HEADER_LINES = 40
 

@@ -1,95 +1,226 @@
-"""Phase 2, implement (default effort medium): one step at a time, each in a fresh, bounded prompt.
+"""Phase 2, implement (default effort medium): carry out one step of the plan, then check it.
 
-A step's prompt holds the plan's summary and decisions, the step in full, the other steps'
-titles and the current content of the step's files. Never the conversation of earlier steps,
-so step 30 of a 30-step plan costs what step 1 costs for the same files.
+A step: a fresh prompt with the plan and the step's files -> edit blocks, applied all or none
+(a reply that does not apply goes back with the reason) -> the test command -> fix attempts,
+medium then high -> one commit carrying the step's trailer. Each state change is in the ledger
+before the next begins, so a step killed anywhere is neither lost nor done twice.
 """
 
 from __future__ import annotations
 
-from gearshift.checks import CheckResult, truncate_output
-from gearshift.edits import DIVIDER, REPLACE, SEARCH
+from dataclasses import dataclass
+from enum import StrEnum
+
+from gearshift import antipatterns, workspace
+from gearshift.checks import CheckResult, run_check
+from gearshift.context.step_files import step_files_context
+from gearshift.context.tokens import counter_for
+from gearshift.edits import apply_edit_blocks, parse_edit_blocks
 from gearshift.effort import Effort
+from gearshift.errors import BudgetReached, EditError, StepFailed
+from gearshift.gateway import CallSite, estimate_tokens
 from gearshift.models import Request
+from gearshift.phases import PhaseContext
+from gearshift.phases.implement_prompts import build_fix_request, build_retry_request, build_step_request
 from gearshift.plan import Plan, Step
-
-INSTRUCTIONS = f"""\
-You are the implementation phase of a coding workflow. A plan was made at depth; your job is
-to carry out exactly one step of it. Follow the plan exactly: do not re-architect, do not add
-layers, options or abstractions the step does not ask for, do not second-guess the plan's
-decisions, and do not work on other steps.
-
-Answer with edit blocks only, one block per change, each in this form:
-
-path/to/file.py
-{SEARCH}
-lines exactly as they are now in the file
-{DIVIDER}
-lines as they should be
-{REPLACE}
-
-The SEARCH part must copy the current lines exactly, with enough of them to be unique. To
-create a new file, leave SEARCH empty. Paths are relative to the repository root."""
+from gearshift.routing import Thresholds, step_effort
+from gearshift.runs import RunState, StepState, StepStatus
 
 
-def render_step(step: Step) -> str:
-    lines = [f"# Step {step.id}: {step.title}", step.description.strip(), ""]
-    lines.append(f"Kind: {step.kind}" + (" (security critical)" if step.security_critical else ""))
-    if step.files:
-        lines.append("Files: " + ", ".join(step.files))
-    if step.acceptance:
-        lines += ["Acceptance criteria:", *[f"- {a}" for a in step.acceptance]]
-    if step.ambiguities:
-        lines += ["Ambiguities (decide the simplest reading that satisfies the plan):"]
-        lines += [f"- {a}" for a in step.ambiguities]
-    return "\n".join(lines)
+class How(StrEnum):
+    IMPLEMENTED = "implemented"
+    ALREADY_DONE = "already done"  # done in an earlier process
+    FOUND_COMMITTED = "found committed"  # killed after its commit, before the ledger knew
+    BY_HAND = "finished by hand"  # a person fixed a failed step
 
 
-def render_plan_context(task: str, plan: Plan, step: Step) -> str:
-    decisions = "\n".join(f"- {d}" for d in plan.architecture_decisions) or "- (none)"
-    outline = "\n".join(f"{s.id}. {s.title}" + ("   <- this step" if s.id == step.id else "") for s in plan.steps)
-    return (
-        f"# Task\n{task}\n\n# Plan summary\n{plan.summary}\n\n# Architecture decisions\n{decisions}\n\n"
-        f"# All steps (implement only step {step.id})\n{outline}\n"
+@dataclass(frozen=True)
+class StepOutcome:
+    step_id: int
+    commit: str | None
+    how: How
+
+
+def implement_step(
+    ctx: PhaseContext, run: RunState, plan: Plan, step: Step, checkout: workspace.Checkout
+) -> StepOutcome:
+    """Carry out ``step``, or recognise it as done; raise StepFailed or BudgetReached when it cannot be."""
+    state = ctx.runs.step(run.id, step.id)
+    if state is not None and state.status == StepStatus.DONE:
+        return StepOutcome(step.id, state.commit_sha, How.ALREADY_DONE)
+    committed = workspace.committed_steps(checkout.path, checkout.base, run.id)
+    if step.id in committed:
+        ctx.runs.set_step(run.id, step.id, title=step.title, status=StepStatus.DONE, commit_sha=committed[step.id])
+        return StepOutcome(step.id, committed[step.id], How.FOUND_COMMITTED)
+    if state is not None and state.status == StepStatus.FAILED and state.leftover and _changed_since(checkout, state):
+        return _finish_by_hand(ctx, run, step, checkout, state)
+    interrupted = state is not None and state.status in (StepStatus.RUNNING, StepStatus.FAILED)
+    if interrupted and workspace.stash_leftovers(checkout.path, f"gearshift: leftovers of step {step.id} of {run.id}"):
+        ctx.say(f"step {step.id}: set aside the leftovers of the last attempt in `git stash`")
+
+    effort, reason = step_effort(
+        run.effort("implement"),
+        step.security_critical,
+        step.ambiguities,
+        auto=run.strategy == "auto",
+        strategy=run.strategy,
     )
-
-
-def build_step_request(task: str, plan: Plan, step: Step, files: str, model: str, effort: Effort) -> Request:
-    return Request(
-        instructions=INSTRUCTIONS,
-        input=(
-            f"{render_plan_context(task, plan, step)}\n{render_step(step)}\n\n# Current files\n{files}\n"
-            f"Implement step {step.id} from the plan: {step.title}. Follow the plan exactly."
-        ),
-        model=model,
+    choice = ctx.choice("implement")
+    request = build_step_request(
+        run.task, plan, step, _files(ctx, checkout, list(step.files), step), choice.model, effort
+    )
+    # the step boundary: stop here, before the step starts, if the budget cannot cover its first call
+    ctx.gateway.check_budget(run.id, estimate_tokens(request.instructions + request.input))
+    ctx.say(f"step {step.id}/{len(plan.steps)}: {step.title} (implement at {effort})")
+    ctx.runs.set_step(
+        run.id,
+        step.id,
+        title=step.title,
+        status=StepStatus.RUNNING,
         effort=effort,
+        effort_reason=reason,
+        attempts=(state.attempts if state else 0) + 1,
+        error=None,
+        leftover=None,
+    )
+    try:
+        touched = set(_apply_with_retries(ctx, run, step, request, "implement", checkout))
+        ctx.runs.set_step(run.id, step.id, touched=touched)
+        touched |= _check_and_fix(ctx, run, plan, step, checkout, touched)
+    except BudgetReached:
+        # reached inside the step (a fix): undo the step's partial work, keeping it in the stash
+        workspace.stash_leftovers(checkout.path, f"gearshift: step {step.id} of {run.id}, stopped by the budget")
+        ctx.runs.set_step(run.id, step.id, status=StepStatus.PENDING)
+        raise
+    sha = workspace.commit_step(checkout.path, sorted(touched), step.title, run.id, step.id)
+    ctx.runs.set_step(run.id, step.id, status=StepStatus.DONE, commit_sha=sha, touched=touched)
+    return StepOutcome(step.id, sha, How.IMPLEMENTED)
+
+
+def _apply_with_retries(
+    ctx: PhaseContext, run: RunState, step: Step, request: Request, phase: str, checkout: workspace.Checkout
+) -> list[str]:
+    """Ask for edits and apply them all or none; a reply that does not apply goes back with the reason."""
+    attempt = request
+    tries = ctx.settings.checks.edit_retries
+    problem = ""
+    for _ in range(tries):
+        reply = ctx.gateway.call(ctx.provider(phase), attempt, CallSite(phase=phase, run_id=run.id, step=step.id))
+        try:
+            return apply_edit_blocks(checkout.path, parse_edit_blocks(reply.text))
+        except EditError as exc:
+            problem = exc.message
+            attempt = build_retry_request(request, reply.text, problem)
+    first_line = problem.splitlines()[0]
+    ctx.runs.set_step(run.id, step.id, status=StepStatus.FAILED, error=first_line, leftover=None)
+    raise StepFailed(
+        f"step {step.id} ({step.title}): the model's edits did not apply after {tries} tries ({first_line})."
+        f" Nothing was changed. Reword the step in {ctx.runs.plan_markdown_path(run.id)} or make the change"
+        f" by hand and commit it, then: gearshift resume {run.id}",
+        step_id=step.id,
     )
 
 
-def build_retry_request(original: Request, reply_text: str, problem: str) -> Request:
-    """The same step again, told precisely why its edits could not be applied. Nothing was changed."""
-    return Request(
-        instructions=original.instructions,
-        input=(
-            f"{original.input}\n\n# Your previous answer\n{reply_text}\n\n# Why it was not applied\n{problem}\n\n"
-            "None of its edits were applied. Answer again with corrected edit blocks for the whole step."
-        ),
-        model=original.model,
-        effort=original.effort,
+def _check_and_fix(
+    ctx: PhaseContext, run: RunState, plan: Plan, step: Step, checkout: workspace.Checkout, touched: set[str]
+) -> set[str]:
+    """Run the check; while it fails, ask for fixes (at the fix effort, then high). Returns the files fixes touched."""
+    if not run.test_cmd:
+        return set()
+    result = _check(ctx, run, step, checkout)
+    added: set[str] = set()
+    attempts = ctx.settings.checks.fix_attempts
+    choice = ctx.choice("fix")
+    for attempt in range(1, attempts + 1):
+        if result.passed:
+            return added
+        # fix at the fix effort first; after a failed fix, think harder
+        effort = run.effort("fix")
+        if attempt > 1 and effort.rank < Effort.HIGH.rank:
+            effort = Effort.HIGH
+        ctx.say(f"step {step.id}: the check failed; fix attempt {attempt}/{attempts} at {effort}")
+        files = _files(ctx, checkout, sorted(set(step.files) | touched | added), step)
+        request = build_fix_request(run.task, plan, step, files, result, choice.model, effort)
+        added |= set(_apply_with_retries(ctx, run, step, request, "fix", checkout))
+        ctx.runs.set_step(run.id, step.id, touched=touched | added)
+        result = _check(ctx, run, step, checkout)
+    if result.passed:
+        return added
+    log = ctx.runs.save_check_output(run.id, step.id, result.output)
+    ctx.runs.set_step(
+        run.id,
+        step.id,
+        status=StepStatus.FAILED,
+        error=f"check failed: {result.command}",
+        leftover=workspace.tree_fingerprint(checkout.path),
+    )
+    raise StepFailed(
+        f"step {step.id} ({step.title}): the check still fails after {attempts} fix attempts (output in {log})."
+        f" Its changes are left uncommitted in {checkout.path}: fix them by hand and run"
+        f" gearshift resume {run.id}; or edit the step in plan.md and resume to try it afresh",
+        step_id=step.id,
     )
 
 
-def build_fix_request(
-    task: str, plan: Plan, step: Step, files: str, check: CheckResult, model: str, effort: Effort
-) -> Request:
-    return Request(
-        instructions=INSTRUCTIONS,
-        input=(
-            f"{render_plan_context(task, plan, step)}\n{render_step(step)}\n\n# Current files\n{files}\n"
-            f"# The check failed after this step\n$ {check.command}\n{truncate_output(check.output)}\n\n"
-            f"Fix the failure so that step {step.id} meets its acceptance criteria and the check passes. "
-            "Change only what the fix needs."
-        ),
-        model=model,
-        effort=effort,
+def _check(ctx: PhaseContext, run: RunState, step: Step, checkout: workspace.Checkout) -> CheckResult:
+    assert run.test_cmd is not None
+    checks = ctx.settings.checks
+    result = run_check(run.test_cmd, checkout.path, timeout=checks.timeout, shell=checks.shell)
+    verdict = "passed" if result.passed else ("timed out" if result.timed_out else f"failed ({result.exit_code})")
+    ctx.say(f"step {step.id}: check {verdict} in {result.seconds:.1f}s")
+    return result
+
+
+def _changed_since(checkout: workspace.Checkout, state: StepState) -> bool:
+    """Has a person changed the tree since the step failed and left its work uncommitted?"""
+    return bool(workspace.changed_paths(checkout.path)) and workspace.tree_fingerprint(checkout.path) != state.leftover
+
+
+def _finish_by_hand(
+    ctx: PhaseContext, run: RunState, step: Step, checkout: workspace.Checkout, state: StepState
+) -> StepOutcome:
+    """The user changed the failed step's files: check their work and commit it as the step."""
+    ctx.say(f"step {step.id}: found your changes since it failed; checking them")
+    if run.test_cmd:
+        result = _check(ctx, run, step, checkout)
+        if not result.passed:
+            ctx.runs.set_step(run.id, step.id, leftover=workspace.tree_fingerprint(checkout.path))
+            last = next((line for line in reversed(result.output.splitlines()) if line.strip()), "")
+            raise StepFailed(
+                f"step {step.id} ({step.title}): the check still fails with your changes ({last.strip()[:120]});"
+                f" fix them and resume again",
+                step_id=step.id,
+            )
+    touched = set(state.touched) | set(step.files)
+    tracked = set(workspace.tracked_changes(checkout.path))
+    paths = sorted(p for p in touched | tracked if (checkout.path / p).exists() or p in tracked)
+    sha = workspace.commit_step(checkout.path, paths, step.title, run.id, step.id)
+    ctx.runs.set_step(run.id, step.id, status=StepStatus.DONE, commit_sha=sha, error=None, leftover=None)
+    return StepOutcome(step.id, sha, How.BY_HAND)
+
+
+def _files(ctx: PhaseContext, checkout: workspace.Checkout, paths: list[str], step: Step) -> str:
+    """The step's files as the model sees them: whole when they fit, else what the step names."""
+    model = ctx.choice("implement").model
+    step_text = f"{step.title}\n{step.description}\n{' '.join(step.acceptance)}"
+    return step_files_context(
+        checkout.path, paths, counter_for(model), budget=ctx.settings.context.step_tokens, step_text=step_text
     )
+
+
+def record_antipatterns(ctx: PhaseContext, run: RunState, plan: Plan, checkout: workspace.Checkout) -> None:
+    """After the last step: what the steps did against what the plan asked, saved and said."""
+    route = ctx.runs.read_json(run.id, "route.json")
+    steps = ctx.runs.steps(run.id)
+    changes = [antipatterns.step_change(checkout.path, s.commit_sha, s.step_id) for s in steps if s.commit_sha]
+    limits = Thresholds(**ctx.settings.routing.thresholds.model_dump())
+    efforts = {phase: effort.value for phase, effort in run.efforts.items()}
+    step_efforts = {s.step_id: s.effort.value for s in steps if s.effort}
+    findings = [
+        *antipatterns.oversized_steps(plan, changes, step_efforts, limits),
+        *antipatterns.shallow_planning(route["route"] if route else {}, run.effort("plan"), plan),
+        *antipatterns.never_switching(efforts),
+    ]
+    ctx.runs.save_json(run.id, "antipatterns.json", [f.to_json() for f in findings])
+    for finding in findings:
+        ctx.say(f"anti-pattern: {finding.title}: {finding.message}")

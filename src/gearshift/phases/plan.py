@@ -1,11 +1,20 @@
-"""Phase 1, plan (default effort high): the task and a map of the repository in, a Plan out."""
+"""Phase 1, plan (default effort high): the task and a map of the repository in, a Plan out.
+
+The plan is saved as plan.json (what implement follows) and plan.md (what a person may edit
+before implementing).
+"""
 
 from __future__ import annotations
 
+from gearshift.context.budget import map_budget
+from gearshift.context.repomap import build_map
 from gearshift.effort import Effort
-from gearshift.gateway import CallSite, Gateway
-from gearshift.models import JsonSchema, Provider, Request
+from gearshift.gateway import CallSite
+from gearshift.models import JsonSchema, Request
+from gearshift.paths import cache_dir
+from gearshift.phases import PhaseContext
 from gearshift.plan import Plan, plan_from_reply, plan_json_schema
+from gearshift.runs import RunState, RunStatus
 
 INSTRUCTIONS = """\
 You are the planning phase of a coding workflow: plan at depth now, so that a later phase can
@@ -30,6 +39,29 @@ Do not write code. Plan only what the task asks for: no extra layers, no specula
 ONE_STEP = "\n\nThis task is a small, single-place change: make a plan of exactly one step."
 
 
+def make_plan(ctx: PhaseContext, run: RunState) -> Plan:
+    """Map the repository, ask for the plan, save it; the run becomes ``planned``."""
+    choice = ctx.choice("plan")
+    provider = ctx.provider("plan")
+    effort = run.effort("plan")
+    ctx.say(f"planning at {effort} effort ...")
+    repo_map = build_map(
+        ctx.root,
+        run.task,
+        cache_path=cache_dir(ctx.root) / "index.db",
+        budget=map_budget(ctx.settings),
+        model=choice.model,
+    )
+    route = ctx.runs.read_json(run.id, "route.json")
+    one_step = bool(route and route["route"]["facts"].get("trivial"))
+    request = build_request(run.task, repo_map.render(), choice.model, effort, one_step=one_step)
+    plan = ctx.gateway.call_structured(provider, request, CallSite(phase="plan", run_id=run.id), plan_from_reply)
+    ctx.runs.save_plan(run.id, plan, run.task)
+    ctx.runs.update(run.id, status=RunStatus.PLANNED, message=None)
+    ctx.say(f"plan: {len(plan.steps)} steps, saved to {ctx.runs.plan_markdown_path(run.id)}")
+    return plan
+
+
 def build_request(task: str, repo_map: str, model: str, effort: Effort, *, one_step: bool = False) -> Request:
     return Request(
         instructions=INSTRUCTIONS + (ONE_STEP if one_step else ""),
@@ -38,8 +70,3 @@ def build_request(task: str, repo_map: str, model: str, effort: Effort, *, one_s
         effort=effort,
         schema=JsonSchema(name="plan", schema=plan_json_schema()),
     )
-
-
-def make_plan(gateway: Gateway, provider: Provider, request: Request, run_id: str) -> Plan:
-    reply = gateway.call(provider, request, CallSite(phase="plan", run_id=run_id))
-    return plan_from_reply(reply.parsed)

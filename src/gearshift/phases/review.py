@@ -1,12 +1,19 @@
-"""Phase 3, review (default effort high): the plan and the diff in, a step-by-step Review out."""
+"""Phase 3, review (default effort high): the plan, the checks and the diff in, a step-by-step Review out.
+
+The review is saved as review.json and review.md; the run becomes ``done``.
+"""
 
 from __future__ import annotations
 
+from gearshift import workspace
+from gearshift.checks import run_check, truncate_output
 from gearshift.effort import Effort
-from gearshift.gateway import CallSite, Gateway
-from gearshift.models import JsonSchema, Provider, Request
+from gearshift.gateway import CallSite
+from gearshift.models import JsonSchema, Request
+from gearshift.phases import PhaseContext
 from gearshift.plan import Plan, render_plan_markdown
 from gearshift.review import Review, review_from_reply, review_json_schema
+from gearshift.runs import RunState, RunStatus
 
 INSTRUCTIONS = """\
 You are the review phase of a coding workflow. Review the implementation against the plan it
@@ -15,6 +22,32 @@ deviated, with the evidence in the diff. Then list the issues you find (bugs, se
 problems, missing edge cases, missing tests), each with a severity and, where you can, the file
 and line; and your recommendations. Judge against the plan and the task: do not ask for
 features neither of them calls for."""
+
+
+def make_review(ctx: PhaseContext, run: RunState, plan: Plan, checkout: workspace.Checkout) -> Review:
+    """Run the check, take the diff from the base, ask for the review, save it."""
+    choice = ctx.choice("review")
+    effort = run.effort("review")
+    checks = _check_summary(ctx, run, checkout)
+    diff = workspace.diff(checkout.path, checkout.base)
+    ctx.say(f"reviewing at {effort} effort ...")
+    request = build_request(run.task, plan, diff, checks, choice.model, effort)
+    review = ctx.gateway.call_structured(
+        ctx.provider("review"), request, CallSite(phase="review", run_id=run.id), review_from_reply
+    )
+    ctx.runs.save_review(run.id, review, plan)
+    ctx.runs.update(run.id, status=RunStatus.DONE, message=None)
+    ctx.say(f"review saved to {ctx.runs.review_markdown_path(run.id)}")
+    return review
+
+
+def _check_summary(ctx: PhaseContext, run: RunState, checkout: workspace.Checkout) -> str:
+    if not run.test_cmd:
+        return "(no test command configured)"
+    checks = ctx.settings.checks
+    result = run_check(run.test_cmd, checkout.path, timeout=checks.timeout, shell=checks.shell)
+    summary = f"$ {result.command}\n{'passed' if result.passed else 'FAILED'}\n"
+    return summary + truncate_output(result.output, head=10, tail=30)
 
 
 def build_request(task: str, plan: Plan, diff: str, checks: str, model: str, effort: Effort) -> Request:
@@ -28,8 +61,3 @@ def build_request(task: str, plan: Plan, diff: str, checks: str, model: str, eff
         effort=effort,
         schema=JsonSchema(name="review", schema=review_json_schema()),
     )
-
-
-def make_review(gateway: Gateway, provider: Provider, request: Request, run_id: str) -> Review:
-    reply = gateway.call(provider, request, CallSite(phase="review", run_id=run_id))
-    return review_from_reply(reply.parsed)

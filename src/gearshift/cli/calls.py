@@ -1,0 +1,166 @@
+"""Commands about single calls and the record: ask, calls, stats, config show."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gearshift.cli.app import app, config_app
+from gearshift.cli.common import load, open_ledger, print_json, spinner, stderr, stdout
+from gearshift.errors import UsageError
+
+
+def _read_prompt(prompt: str) -> str:
+    text = sys.stdin.read() if prompt == "-" else prompt
+    if not text.strip():
+        raise UsageError("the prompt is empty: pass text, or - to read it from standard input")
+    return text
+
+
+@app.command()
+def ask(
+    prompt: Annotated[str, typer.Argument(help="The prompt, or - to read it from standard input.")],
+    effort: Annotated[
+        str | None, typer.Option("--effort", "-e", help="none, minimal, low, medium, high or xhigh.")
+    ] = None,
+    provider: Annotated[str | None, typer.Option(help="openai, openai-chat, anthropic or replay.")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model name (default: gpt-5.4).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="Server URL for the provider (e.g. a local server).")] = None,
+    instructions: Annotated[str | None, typer.Option(help="System instructions for the model.")] = None,
+    schema: Annotated[
+        Path | None, typer.Option(help="JSON schema file; the reply must be an object that fits it.")
+    ] = None,
+    transcript: Annotated[Path | None, typer.Option(help="Transcript for --provider replay.")] = None,
+    record: Annotated[Path | None, typer.Option(help="Append this call to a transcript file (JSONL).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reply and its accounting as JSON.")] = False,
+) -> None:
+    """Ask a model one question at a chosen effort; the call is recorded in the ledger."""
+    from gearshift.ask import DEFAULT_INSTRUCTIONS, AskOptions
+    from gearshift.ask import ask as ask_model
+    from gearshift.effort import Effort
+    from gearshift.gateway import Gateway
+
+    text = _read_prompt(prompt)
+    flags: dict[str, Any] = {"provider": provider}
+    if transcript is not None:
+        flags["providers.replay.transcript"] = str(transcript)
+    if base_url is not None:
+        flags[f"providers.{provider or load().settings.provider}.base_url"] = base_url
+    loaded = load(flags)
+    options = AskOptions(
+        provider=provider,
+        model=model,
+        effort=Effort.parse(effort) if effort else None,
+        instructions=instructions or DEFAULT_INSTRUCTIONS,
+        schema=_load_schema(schema) if schema else None,
+        record_to=record,
+    )
+    with open_ledger() as ledger:
+        reply = ask_model(text, loaded.settings, Gateway(ledger, progress=spinner), options)
+    if as_json:
+        print_json(
+            {
+                "text": reply.text,
+                "parsed": reply.parsed,
+                "model": reply.model,
+                "effort_requested": (options.effort or loaded.settings.effort).value,
+                "effort_sent": reply.effort_sent.value if reply.effort_sent else None,
+                "usage": reply.usage.__dict__,
+                "cost_usd": reply.cost_usd,
+                "latency_ms": reply.latency_ms,
+                "request_id": reply.request_id,
+            }
+        )
+        return
+    typer.echo(reply.text)
+    if sys.stderr.isatty():
+        from gearshift.report import money, seconds, tokens
+
+        usage = reply.usage
+        parts = [
+            f"{reply.model} @ {reply.effort_sent or 'no effort sent'}",
+            f"{tokens(usage.input_tokens)} in ({tokens(usage.cached_tokens)} cached)",
+            f"{tokens(usage.output_tokens)} out ({tokens(usage.reasoning_tokens)} reasoning)",
+            money(reply.cost_usd),
+            seconds(reply.latency_ms),
+        ]
+        stderr().print(f"[dim]{' · '.join(parts)}[/dim]")
+
+
+def _load_schema(path: Path) -> Any:
+    import json
+
+    from gearshift.models import JsonSchema
+
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot read schema {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"schema {path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(schema, dict):
+        raise UsageError(f"schema {path} must be a JSON object")
+    return JsonSchema(name=str(schema.get("title") or path.stem).replace(" ", "_"), schema=schema)
+
+
+@config_app.command("show")
+def config_show(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the settings as JSON.")] = False,
+) -> None:
+    """Show the resolved settings and where each value came from."""
+    from gearshift.settings import describe
+
+    rows = describe(load())
+    if as_json:
+        print_json([{"key": k, "value": v, "source": s} for k, v, s in rows])
+        return
+    from rich.table import Table
+
+    table = Table(title="Settings", title_justify="left")
+    for column in ("key", "value", "source"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    stdout().print(table)
+
+
+@app.command()
+def calls(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as a JSON array.")] = False,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many calls to show.")] = 20,
+    run: Annotated[str | None, typer.Option(help="Only the calls of this run.")] = None,
+) -> None:
+    """List recorded model calls, newest first."""
+    with open_ledger() as ledger:
+        rows = ledger.calls(limit=limit, run_id=run)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        stderr().print('no calls recorded yet; try: gearshift ask "hello"')
+        return
+    from gearshift.report import calls_table
+
+    stdout().print(calls_table(rows))
+
+
+@app.command()
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the totals as a JSON array.")] = False,
+    run: Annotated[str | None, typer.Option(help="Only the calls of this run.")] = None,
+) -> None:
+    """Totals per phase x effort x model: calls, tokens, cost, time."""
+    with open_ledger() as ledger:
+        rows = ledger.stats(run_id=run)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        stderr().print("no calls recorded yet")
+        return
+    from gearshift.report import stats_table
+
+    stdout().print(stats_table(rows))

@@ -1,0 +1,95 @@
+"""The prompts of phase 2, implement: one step at a time, each in a fresh, bounded prompt.
+
+A step's prompt holds the plan's summary and decisions, the step in full, the other steps'
+titles and the current content of the step's files. Never the conversation of earlier steps,
+so step 30 of a 30-step plan costs what step 1 costs for the same files.
+"""
+
+from __future__ import annotations
+
+from gearshift.checks import CheckResult, truncate_output
+from gearshift.edits import DIVIDER, REPLACE, SEARCH
+from gearshift.effort import Effort
+from gearshift.models import Request
+from gearshift.plan import Plan, Step
+
+INSTRUCTIONS = f"""\
+You are the implementation phase of a coding workflow. A plan was made at depth; your job is
+to carry out exactly one step of it. Follow the plan exactly: do not re-architect, do not add
+layers, options or abstractions the step does not ask for, do not second-guess the plan's
+decisions, and do not work on other steps.
+
+Answer with edit blocks only, one block per change, each in this form:
+
+path/to/file.py
+{SEARCH}
+lines exactly as they are now in the file
+{DIVIDER}
+lines as they should be
+{REPLACE}
+
+The SEARCH part must copy the current lines exactly, with enough of them to be unique. To
+create a new file, leave SEARCH empty. Paths are relative to the repository root."""
+
+
+def render_step(step: Step) -> str:
+    lines = [f"# Step {step.id}: {step.title}", step.description.strip(), ""]
+    lines.append(f"Kind: {step.kind}" + (" (security critical)" if step.security_critical else ""))
+    if step.files:
+        lines.append("Files: " + ", ".join(step.files))
+    if step.acceptance:
+        lines += ["Acceptance criteria:", *[f"- {a}" for a in step.acceptance]]
+    if step.ambiguities:
+        lines += ["Ambiguities (decide the simplest reading that satisfies the plan):"]
+        lines += [f"- {a}" for a in step.ambiguities]
+    return "\n".join(lines)
+
+
+def render_plan_context(task: str, plan: Plan, step: Step) -> str:
+    decisions = "\n".join(f"- {d}" for d in plan.architecture_decisions) or "- (none)"
+    outline = "\n".join(f"{s.id}. {s.title}" + ("   <- this step" if s.id == step.id else "") for s in plan.steps)
+    return (
+        f"# Task\n{task}\n\n# Plan summary\n{plan.summary}\n\n# Architecture decisions\n{decisions}\n\n"
+        f"# All steps (implement only step {step.id})\n{outline}\n"
+    )
+
+
+def build_step_request(task: str, plan: Plan, step: Step, files: str, model: str, effort: Effort) -> Request:
+    return Request(
+        instructions=INSTRUCTIONS,
+        input=(
+            f"{render_plan_context(task, plan, step)}\n{render_step(step)}\n\n# Current files\n{files}\n"
+            f"Implement step {step.id} from the plan: {step.title}. Follow the plan exactly."
+        ),
+        model=model,
+        effort=effort,
+    )
+
+
+def build_retry_request(original: Request, reply_text: str, problem: str) -> Request:
+    """The same step again, told precisely why its edits could not be applied. Nothing was changed."""
+    return Request(
+        instructions=original.instructions,
+        input=(
+            f"{original.input}\n\n# Your previous answer\n{reply_text}\n\n# Why it was not applied\n{problem}\n\n"
+            "None of its edits were applied. Answer again with corrected edit blocks for the whole step."
+        ),
+        model=original.model,
+        effort=original.effort,
+    )
+
+
+def build_fix_request(
+    task: str, plan: Plan, step: Step, files: str, check: CheckResult, model: str, effort: Effort
+) -> Request:
+    return Request(
+        instructions=INSTRUCTIONS,
+        input=(
+            f"{render_plan_context(task, plan, step)}\n{render_step(step)}\n\n# Current files\n{files}\n"
+            f"# The check failed after this step\n$ {check.command}\n{truncate_output(check.output)}\n\n"
+            f"Fix the failure so that step {step.id} meets its acceptance criteria and the check passes. "
+            "Change only what the fix needs."
+        ),
+        model=model,
+        effort=effort,
+    )
