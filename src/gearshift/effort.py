@@ -20,12 +20,9 @@ class Effort(StrEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> Effort | None:
-        # "HIGH" in an environment variable or a config file means high
+        # "HIGH" or "x-high" in an environment variable, a config file or a flag: one reading everywhere
         if isinstance(value, str):
-            cleaned = value.strip().lower()
-            for effort in cls:
-                if effort.value == cleaned:
-                    return effort
+            return _LOOKUP.get(normalise_effort(value))
         return None
 
     @property
@@ -34,16 +31,21 @@ class Effort(StrEnum):
 
     @classmethod
     def parse(cls, text: str) -> Effort:
-        """Read an effort a person typed; tolerant of case and surrounding space."""
-        cleaned = text.strip().lower().replace("-", "").replace("_", "")
-        for effort in cls:
-            if effort.value == cleaned:
-                return effort
+        """Read an effort a person typed; tolerant of case, surrounding space, '-' and '_'."""
+        effort = _LOOKUP.get(normalise_effort(text))
+        if effort is not None:
+            return effort
         choices = ", ".join(e.value for e in cls)
         raise UsageError(f"unknown effort {text!r}: choose one of {choices}")
 
 
 _ORDER = list(Effort)
+_LOOKUP = {effort.value: effort for effort in Effort}
+
+
+def normalise_effort(text: str) -> str:
+    """The one spelling rule for efforts: " X-High ", "x_high" and "xhigh" all read as "xhigh"."""
+    return text.strip().lower().replace("-", "").replace("_", "")
 
 
 def nearest_supported(requested: Effort, supported: Iterable[Effort]) -> Effort:
