@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from gearshift.checks import run_check, truncate_output
-from gearshift.errors import UsageError
-from gearshift.errors import BudgetReached
+from gearshift.errors import BudgetReached, UsageError
 from gearshift.gateway import Budget, Gateway
 from gearshift.ledger import CallRecord, Ledger
 from gearshift.workspace import diff

@@ -66,7 +66,7 @@ def test_xhigh_spellings(text: str) -> None:
 
 
 def test_run_flags_and_environment_take_x_high() -> None:
-    from gearshift.cli_workflow import _flags
+    from gearshift.cli.options import settings_flags as _flags
     from gearshift.settings import load_settings
 
     flags = _flags(effort_plan="x-high", effort_implement="Medium", effort_review="x_High")

@@ -8,7 +8,14 @@ from fakeapi import FakeAPI
 from scripted_model import BAD_FIX, ScriptedModel, block
 from workflow_helpers import TASK, TEST_CMD, git, make_repo, step_trailers, workflow
 
-from gearshift.errors import GearshiftError, UsageError
+from gearshift.errors import (
+    BudgetReached,
+    GearshiftError,
+    ProviderError,
+    ReplyFormatError,
+    StepFailed,
+    UsageError,
+)
 from gearshift.workflow import RunOptions
 
 
@@ -87,7 +94,7 @@ def test_a_failing_check_that_cannot_be_fixed_stops_the_run(fake_api: FakeAPI, t
     model.fix_edits[1] = BAD_FIX
     model.serve(fake_api)
     wf = workflow(repo, fake_api.url)
-    with pytest.raises(GearshiftError, match=r"step 1 \(Add mul\): the check still fails after 2 fix attempts"):
+    with pytest.raises(StepFailed, match=r"step 1 \(Add mul\): the check still fails after 2 fix attempts"):
         wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always)
     assert model.asked == ["plan", "step 1", "fix 1", "fix 1"]
     run = wf.ledger.runs()[0]
@@ -169,7 +176,7 @@ def test_the_budget_stops_at_a_step_boundary_and_resumes_with_more(fake_api: Fak
     model = ScriptedModel()
     model.serve(fake_api)
     wf = workflow(repo, fake_api.url, budget={"max_tokens": 700})
-    with pytest.raises(GearshiftError, match="token budget reached: .* the run stopped at a step boundary"):
+    with pytest.raises(BudgetReached, match="token budget reached: .* the run stopped at a step boundary"):
         wf.run(TASK, RunOptions(), always)
     run = wf.ledger.runs()[0]
     assert run["status"] == "stopped"
@@ -275,7 +282,7 @@ def test_a_run_that_failed_while_planning_plans_again_on_resume(fake_api: FakeAP
     repo = make_repo(tmp_path / "repo")
     fake_api.push(error_reply(400, "the model is overloaded"))
     wf = workflow(repo, fake_api.url)
-    with pytest.raises(GearshiftError, match="plan phase: openai: .* answered 400: the model is overloaded"):
+    with pytest.raises(ProviderError, match="plan phase: openai: .* answered 400: the model is overloaded"):
         wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always)
     run_id = wf.ledger.runs()[0]["id"]
     assert wf.get_run(run_id).status == "failed"
@@ -286,3 +293,21 @@ def test_a_run_that_failed_while_planning_plans_again_on_resume(fake_api: FakeAP
 
     assert model.asked == ["plan", "step 1", "fix 1", "step 2", "step 3", "review"]
     assert wf.get_run(run_id).status == "done"
+
+
+def test_a_plan_that_does_not_fit_its_schema_is_a_reply_format_error_recorded_as_error(
+    fake_api: FakeAPI, tmp_path: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    model = ScriptedModel()
+    del model.plan["steps"][0]["kind"]  # valid JSON, wrong shape
+    model.serve(fake_api)
+    wf = workflow(repo, fake_api.url)
+    with pytest.raises(ReplyFormatError, match="plan phase: the plan does not fit its schema at steps.0.kind"):
+        wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always)
+    run = wf.ledger.runs()[0]
+    assert run["status"] == "failed"
+    assert "plan at a higher effort" in run["message"]
+    call = wf.ledger.calls(run_id=run["id"])[0]
+    assert (call["phase"], call["status"]) == ("plan", "error")
+    assert call["output_tokens"] > 0  # the misfit reply was billed, and is accounted for

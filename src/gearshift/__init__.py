@@ -1,5 +1,12 @@
 """gearshift: plan at high effort, implement at medium, review at high; every call accounted for.
 
+    import gearshift
+    from gearshift.testing import FunctionProvider
+
+    with gearshift.Workflow.open("path/to/repo") as workflow:
+        result = workflow.run("Add a --json flag to `list`", gearshift.RunOptions(test_cmd="pytest -q"))
+    print(result.status, result.total_tokens, result.cost_usd)
+
 The public API is imported lazily so that ``gearshift --help`` never pays for pydantic or
 the model SDKs.
 """
@@ -11,32 +18,69 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "AskOptions": "gearshift.ask",
+    # the method
+    "Workflow": "gearshift.workflow",
+    "RunOptions": "gearshift.workflow",
+    "RunResult": "gearshift.runs",
+    "RunStatus": "gearshift.runs",
+    "PhaseUsage": "gearshift.runs",
+    "StepResult": "gearshift.runs",
+    "Plan": "gearshift.plan",
+    "Step": "gearshift.plan",
+    "Review": "gearshift.review",
+    # one call
     "ask": "gearshift.ask",
-    "Effort": "gearshift.effort",
-    "GearshiftError": "gearshift.errors",
-    "CallSite": "gearshift.gateway",
-    "Gateway": "gearshift.gateway",
-    "Ledger": "gearshift.ledger",
-    "JsonSchema": "gearshift.models",
-    "Reply": "gearshift.models",
+    "AskOptions": "gearshift.ask",
+    # models
+    "Provider": "gearshift.models",
     "Request": "gearshift.models",
+    "Reply": "gearshift.models",
+    "Usage": "gearshift.models",
+    "JsonSchema": "gearshift.models",
     "make_provider": "gearshift.models",
+    "Effort": "gearshift.effort",
+    # settings
     "Settings": "gearshift.settings",
     "load_settings": "gearshift.settings",
+    # errors
+    "GearshiftError": "gearshift.errors",
+    "UsageError": "gearshift.errors",
+    "ConfigError": "gearshift.errors",
+    "PlanSyntaxError": "gearshift.errors",
+    "ProviderError": "gearshift.errors",
+    "ReplyFormatError": "gearshift.errors",
+    "BudgetReached": "gearshift.errors",
+    "EditError": "gearshift.errors",
+    "StepFailed": "gearshift.errors",
 }
 
 __all__ = [
     "AskOptions",
-    "CallSite",
+    "BudgetReached",
+    "ConfigError",
+    "EditError",
     "Effort",
-    "Gateway",
     "GearshiftError",
     "JsonSchema",
-    "Ledger",
+    "PhaseUsage",
+    "Plan",
+    "PlanSyntaxError",
+    "Provider",
+    "ProviderError",
     "Reply",
+    "ReplyFormatError",
     "Request",
+    "Review",
+    "RunOptions",
+    "RunResult",
+    "RunStatus",
     "Settings",
+    "Step",
+    "StepFailed",
+    "StepResult",
+    "Usage",
+    "UsageError",
+    "Workflow",
     "__version__",
     "ask",
     "load_settings",
@@ -46,11 +90,23 @@ __all__ = [
 if TYPE_CHECKING:
     from gearshift.ask import AskOptions, ask
     from gearshift.effort import Effort
-    from gearshift.errors import GearshiftError
-    from gearshift.gateway import CallSite, Gateway
-    from gearshift.ledger import Ledger
-    from gearshift.models import JsonSchema, Reply, Request, make_provider
+    from gearshift.errors import (
+        BudgetReached,
+        ConfigError,
+        EditError,
+        GearshiftError,
+        PlanSyntaxError,
+        ProviderError,
+        ReplyFormatError,
+        StepFailed,
+        UsageError,
+    )
+    from gearshift.models import JsonSchema, Provider, Reply, Request, Usage, make_provider
+    from gearshift.plan import Plan, Step
+    from gearshift.review import Review
+    from gearshift.runs import PhaseUsage, RunResult, RunStatus, StepResult
     from gearshift.settings import Settings, load_settings
+    from gearshift.workflow import RunOptions, Workflow
 
 
 def __getattr__(name: str) -> Any:
@@ -60,3 +116,7 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
+from gearshift.context.tokens import estimate_tokens
 from gearshift.effort import Effort, nearest_supported
 from gearshift.errors import BudgetReached, ProviderError, ReplyFormatError
 from gearshift.ledger import CallRecord, Ledger
@@ -40,19 +41,15 @@ class Budget:
     max_usd: float | None = None
 
 
-def estimate_tokens(text: str) -> int:
-    # about four characters a token for English and code; used only to look ahead
-    return len(text) // 4 + 1
-
-
 class Gateway:
     def __init__(self, ledger: Ledger, *, progress: Progress | None = None) -> None:
         self.ledger = ledger
         self._progress: Progress = progress or (lambda label: nullcontext())
         self.budgets: dict[str, Budget] = {}  # run id -> its budget
 
-    def check_budget(self, run_id: str | None, upcoming_tokens: int = 0) -> None:
-        """Raise BudgetReached if the run has spent its budget, or would with ``upcoming_tokens`` more."""
+    def check_budget(self, run_id: str | None, upcoming: Request | None = None) -> None:
+        """Raise BudgetReached if the run has spent its budget, or would by sending ``upcoming``."""
+        upcoming_tokens = estimate_tokens(upcoming.instructions + upcoming.input) if upcoming else 0
         budget = self.budgets.get(run_id or "")
         if budget is None or run_id is None:
             return
@@ -78,7 +75,7 @@ class Gateway:
     def call(
         self, provider: Provider, request: Request, site: CallSite, *, parse: Callable[[Any], Any] | None = None
     ) -> Reply:
-        self.check_budget(site.run_id, estimate_tokens(request.instructions + request.input))
+        self.check_budget(site.run_id, request)
         effort_sent = nearest_supported(request.effort, provider.supported_efforts(request.model))
         started = time.monotonic()
         try:

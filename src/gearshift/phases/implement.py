@@ -18,7 +18,7 @@ from gearshift.context.tokens import counter_for
 from gearshift.edits import apply_edit_blocks, parse_edit_blocks
 from gearshift.effort import Effort
 from gearshift.errors import BudgetReached, EditError, StepFailed
-from gearshift.gateway import CallSite, estimate_tokens
+from gearshift.gateway import CallSite
 from gearshift.models import Request
 from gearshift.phases import PhaseContext
 from gearshift.phases.implement_prompts import build_fix_request, build_retry_request, build_step_request
@@ -70,7 +70,7 @@ def implement_step(
         run.task, plan, step, _files(ctx, checkout, list(step.files), step), choice.model, effort
     )
     # the step boundary: stop here, before the step starts, if the budget cannot cover its first call
-    ctx.gateway.check_budget(run.id, estimate_tokens(request.instructions + request.input))
+    ctx.gateway.check_budget(run.id, request)
     ctx.say(f"step {step.id}/{len(plan.steps)}: {step.title} (implement at {effort})")
     ctx.runs.set_step(
         run.id,
