@@ -212,7 +212,6 @@ def _parse_steps(lines: list[tuple[int, str]], source: str) -> list[Step]:
     steps: list[Step] = []
     fields: dict[str, Any] = {}
     description: list[str] = []
-    heading_line = 0
     list_key: str | None = None
 
     def finish() -> None:
@@ -235,7 +234,7 @@ def _parse_steps(lines: list[tuple[int, str]], source: str) -> list[Step]:
         heading = _STEP_HEADING.match(line)
         if heading:
             finish()
-            fields, description, list_key, heading_line = {}, [], None, number
+            fields, description, list_key = {}, [], None
             title = one_line(heading.group(2))
             if not title:
                 raise PlanSyntaxError(source, number, "a step heading needs a title after its number")
@@ -273,5 +272,4 @@ def _parse_steps(lines: list[tuple[int, str]], source: str) -> list[Step]:
             list_key = None
             description.append(_unescape(line))
     finish()
-    del heading_line
     return steps

@@ -186,9 +186,6 @@ class Route:
             "facts": self.facts,
         }
 
-    def efforts(self) -> dict[str, Effort]:
-        return {name: p.effort for name, p in self.phases.items()}
-
 
 def words_in(text: str, words: list[str]) -> list[str]:
     lowered = " ".join(text.lower().split())
