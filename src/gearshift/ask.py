@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gearshift.effort import Effort
 from gearshift.gateway import CallSite, Gateway
-from gearshift.models import JsonSchema, Reply, Request, make_provider
+from gearshift.models import JsonSchema, Provider, Reply, Request, make_provider
 from gearshift.settings import Settings
 
 DEFAULT_INSTRUCTIONS = "You are a precise assistant for software developers. Answer directly and concisely."
@@ -16,7 +16,7 @@ DEFAULT_INSTRUCTIONS = "You are a precise assistant for software developers. Ans
 
 @dataclass(frozen=True)
 class AskOptions:
-    provider: str | None = None
+    provider: str | Provider | None = None  # a name, or a library user's own provider object
     model: str | None = None
     effort: Effort | None = None
     instructions: str = DEFAULT_INSTRUCTIONS
@@ -33,9 +33,12 @@ def ask(
     environ: Mapping[str, str] | None = None,
 ) -> Reply:
     opts = options or AskOptions()
-    provider_name = opts.provider or settings.provider
-    provider = make_provider(provider_name, settings, environ=environ, record_to=opts.record_to)
-    model = opts.model or settings.model_for(provider_name)
+    chosen = opts.provider or settings.provider
+    if isinstance(chosen, str):
+        provider = make_provider(chosen, settings, environ=environ, record_to=opts.record_to)
+    else:
+        provider = _recorded(chosen, opts.record_to)
+    model = opts.model or settings.model_for(chosen if isinstance(chosen, str) else chosen.name)
     request = Request(
         instructions=opts.instructions,
         input=prompt,
@@ -44,3 +47,11 @@ def ask(
         schema=opts.schema,
     )
     return gateway.call(provider, request, CallSite(phase="ask"))
+
+
+def _recorded(provider: Provider, record_to: Path | None) -> Provider:
+    if record_to is None:
+        return provider
+    from gearshift.models.transcript import RecordingProvider
+
+    return RecordingProvider(provider, record_to)

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from gearshift.models.base import Billing, Usage
 
-from gearshift.models.base import Usage
-
-
-@dataclass(frozen=True)
-class Billing:
-    """Who bills a provider's calls: a known provider id, or the URL of the API called."""
-
-    provider_id: str | None = None
-    api_url: str | None = None
+__all__ = ["Billing", "context_window", "cost_usd", "window_for"]
 
 
 def cost_usd(model: str, usage: Usage, billing: Billing | None) -> float | None:
@@ -46,3 +38,8 @@ def context_window(model: str, provider_id: str | None = None) -> int | None:
         return calc_price(PricedUsage(), model, provider_id=provider_id).model.context_window
     except (LookupError, ValueError):
         return None
+
+
+def window_for(model: str, billing: Billing | None) -> int | None:
+    """The window from the provider's own price list where it has one, else by model name alone."""
+    return context_window(model, billing.provider_id if billing else None)

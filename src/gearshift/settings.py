@@ -6,6 +6,7 @@ invalid value is reported with the file (or variable) and the key that set it.
 
 from __future__ import annotations
 
+import copy
 import os
 import tomllib
 from collections.abc import Mapping
@@ -13,14 +14,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from gearshift.effort import Effort
 from gearshift.errors import ConfigError
+from gearshift.models import registry
 from gearshift.paths import find_repo_root, gearshift_home
 
 PHASES = ("plan", "implement", "fix", "review", "classify")
-PROVIDERS = ("openai", "openai-chat", "anthropic", "replay")
 DEFAULT_MODEL = "gpt-5.4"  # the model the seed article names
 # A provider whose API does not serve DEFAULT_MODEL gets its own default, unless a model is set.
 PROVIDER_DEFAULT_MODELS = {"anthropic": "claude-opus-5-5"}
@@ -150,11 +160,31 @@ class Settings(_Strict):
     strategy: str = "high-medium-high"
     effort: Effort = Field(Effort.MEDIUM, description="effort of a single `gearshift ask`")
     phases: PhasesSettings = Field(default_factory=PhasesSettings)
-    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    providers: dict[str, ProviderSettings] = Field(default_factory=dict)  # the built-ins' tables
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
     checks: CheckSettings = Field(default_factory=CheckSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     context: ContextSettings = Field(default_factory=ContextSettings)
+    _plugin_tables: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _set_aside_plugin_tables(cls, data: Any, handler: ModelWrapValidatorHandler[Settings]) -> Settings:
+        # A plug-in's table belongs to the plug-in: it reaches its factory as written, while
+        # the built-ins' tables stay strict, so a misspelt key there is still caught.
+        if not isinstance(data, Mapping) or not isinstance(data.get("providers"), Mapping):
+            return handler(data)
+        strict: dict[Any, Any] = {}
+        plugin: dict[str, dict[str, Any]] = {}
+        for key, table in data["providers"].items():
+            name = str(key).replace("_", "-")
+            if isinstance(table, Mapping) and not registry.is_builtin(name) and registry.is_known(name):
+                plugin[name] = dict(table)
+            else:
+                strict[key] = table  # a built-in, or a name the validator below reports
+        settings = handler({**data, "providers": strict})
+        settings._plugin_tables = plugin
+        return settings
 
     @field_validator("provider")
     @classmethod
@@ -179,11 +209,20 @@ class Settings(_Strict):
         return value
 
     def provider_settings(self, provider: str) -> ProviderSettings:
+        """A built-in provider's typed table; the defaults for any other name."""
         return self.providers.get(provider) or ProviderSettings()
+
+    def provider_config(self, provider: str) -> dict[str, Any]:
+        """The provider's table as set, what a plug-in's factory gets; an empty dict when there is none."""
+        if provider in self._plugin_tables:
+            return copy.deepcopy(self._plugin_tables[provider])  # the factory may keep or change it
+        table = self.providers.get(provider)
+        return table.model_dump(exclude_unset=True) if table else {}
 
     def model_for(self, provider: str) -> str:
         """The provider's own model setting, else the model set for all, else the provider's default."""
-        if own := self.provider_settings(provider).model:
+        own = self.provider_settings(provider).model or self._plugin_tables.get(provider, {}).get("model")
+        if isinstance(own, str) and own:
             return own
         if "model" in self.model_fields_set or provider not in PROVIDER_DEFAULT_MODELS:
             return self.model
@@ -208,8 +247,8 @@ class ModelChoice:
 
 
 def _check_provider(name: str) -> str:
-    if name not in PROVIDERS:
-        raise ValueError(f"unknown provider {name!r}: choose one of {', '.join(PROVIDERS)}")
+    if not registry.is_known(name):
+        raise ValueError(f"unknown provider {name!r}: choose one of {', '.join(registry.provider_names())}")
     return name
 
 
@@ -345,10 +384,12 @@ def _find_source(loc: list[str], merged: Flat) -> str | None:
 def describe(loaded: LoadedSettings) -> list[tuple[str, str, str]]:
     """Rows of (key, value, source) for every setting in force, phases resolved."""
     rows: list[tuple[str, str, str]] = []
-    dumped = _flatten(loaded.settings.model_dump(mode="json", exclude_none=True))
+    settings = loaded.settings
+    dumped = _flatten(settings.model_dump(mode="json", exclude_none=True))
+    for name, table in settings._plugin_tables.items():
+        dumped.update(_flatten(table, f"providers.{name}."))
     for key in sorted(dumped):
         rows.append((key, _show(dumped[key]), loaded.source_of(key)))
-    settings = loaded.settings
     for phase in PHASES:
         choice = settings.for_phase(phase)
         own = f"phases.{phase}.effort"

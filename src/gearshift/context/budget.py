@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from gearshift.settings import Settings
+
+if TYPE_CHECKING:
+    from gearshift.models.base import Provider
 
 UNKNOWN_WINDOW_TOKENS = 8192  # a model the price table does not know, e.g. most local ones
 # A map is a guide, not the code: a thirty-second of the window leaves the plan model room for the
@@ -17,13 +22,16 @@ def map_tokens_for_window(window: int | None) -> int:
     return max(MIN_TOKENS, min(MAX_TOKENS, window // WINDOW_SHARE))
 
 
-def map_budget(settings: Settings) -> int:
-    """context.map_tokens when set, else sized for the plan phase's model."""
+def map_budget(settings: Settings, provider: Provider | None = None) -> int:
+    """context.map_tokens when set, else sized for the plan phase's model.
+
+    ``provider`` (the plan phase's) knows its model's window best; without one, or when it does
+    not know, the price table is asked by model name alone, e.g. for `gearshift map` without a key.
+    """
     if settings.context.map_tokens is not None:
         return settings.context.map_tokens
     from gearshift.pricing import context_window
 
-    choice = settings.for_phase("plan")
-    # the vendors' own providers name their price list; other servers are matched by model name
-    provider_id = choice.provider if choice.provider in ("openai", "anthropic") else None
-    return map_tokens_for_window(context_window(choice.model, provider_id))
+    model = settings.for_phase("plan").model
+    window = provider.context_window(model) if provider is not None else None
+    return map_tokens_for_window(window if window is not None else context_window(model))

@@ -1,16 +1,32 @@
-"""Model providers behind one interface. SDK modules are imported only when a provider is made."""
+"""Model providers behind one interface, made by name through the registry.
+
+SDK modules are imported only when a provider is made; see models/registry.py for plug-ins.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gearshift.errors import UsageError
-from gearshift.models.base import JsonSchema, Provider, Reply, Request, Usage
-from gearshift.settings import PROVIDERS, Settings
+from gearshift.models import registry
+from gearshift.models.base import Billing, JsonSchema, Provider, Reply, Request, Usage
+from gearshift.models.registry import register_provider
 
-__all__ = ["JsonSchema", "Provider", "Reply", "Request", "Usage", "make_provider"]
+if TYPE_CHECKING:
+    from gearshift.settings import Settings
+
+__all__ = [
+    "Billing",
+    "JsonSchema",
+    "Provider",
+    "Reply",
+    "Request",
+    "Usage",
+    "make_provider",
+    "register_provider",
+]
 
 
 def make_provider(
@@ -20,29 +36,8 @@ def make_provider(
     environ: Mapping[str, str] | None = None,
     record_to: Path | None = None,
 ) -> Provider:
-    env = os.environ if environ is None else environ
-    config = settings.provider_settings(name)
-    provider: Provider
-    if name == "openai":
-        from gearshift.models.openai_responses import OpenAIResponses
-
-        provider = OpenAIResponses(config, env)
-    elif name == "openai-chat":
-        from gearshift.models.openai_chat import OpenAIChat
-
-        provider = OpenAIChat(config, env)
-    elif name == "anthropic":
-        from gearshift.models.anthropic_messages import AnthropicMessages
-
-        provider = AnthropicMessages(config, env)
-    elif name == "replay":
-        from gearshift.models.transcript import ReplayProvider
-
-        if not config.transcript:
-            raise UsageError("replay needs a transcript: pass --transcript FILE or set providers.replay.transcript")
-        provider = ReplayProvider(Path(config.transcript))
-    else:
-        raise UsageError(f"unknown provider {name!r}: choose one of {', '.join(PROVIDERS)}")
+    """The provider called ``name``; with ``record_to``, every call it makes is appended there."""
+    provider = registry.create(name, settings, os.environ if environ is None else environ)
     if record_to is not None:
         from gearshift.models.transcript import RecordingProvider
 

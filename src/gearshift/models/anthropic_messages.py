@@ -12,8 +12,8 @@ import anthropic
 from gearshift.effort import Effort
 from gearshift.errors import ProviderError, UsageError
 from gearshift.models._sdk_http import Deadline, hooks, translate_error
-from gearshift.models.base import Reply, Request, Usage
-from gearshift.pricing import Billing
+from gearshift.models.base import Billing, Reply, Request, Usage
+from gearshift.pricing import window_for
 from gearshift.settings import ProviderSettings
 
 DEFAULT_URL = "https://api.anthropic.com"
@@ -49,6 +49,9 @@ class AnthropicMessages:
 
     def supported_efforts(self, model: str) -> tuple[Effort, ...]:
         return self._settings.efforts or EFFORTS
+
+    def context_window(self, model: str) -> int | None:
+        return window_for(model, self.billing)
 
     def complete(self, request: Request, effort_sent: Effort | None) -> Reply:
         params: dict[str, Any] = {

@@ -44,6 +44,18 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class Billing:
+    """Who bills a provider's calls: a known provider id, or the URL of the API called.
+
+    It lives here rather than in pricing.py because the Provider protocol names it, and
+    pricing.py needs Usage from this module.
+    """
+
+    provider_id: str | None = None
+    api_url: str | None = None
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     usage: Usage
@@ -56,15 +68,32 @@ class Reply:
 
 
 class Provider(Protocol):
-    """A source of model replies. ``name`` is what the ledger records."""
+    """A source of model replies: everything the gateway and the context code ask of one.
+
+    ``name`` is what the ledger records. ``billing`` says whose price list prices the calls;
+    None leaves them unpriced (a local model, a replay, a test double).
+    """
 
     name: str
 
-    def supported_efforts(self, model: str) -> tuple[Effort, ...]: ...
+    @property
+    def billing(self) -> Billing | None: ...
+
+    def supported_efforts(self, model: str) -> tuple[Effort, ...]:
+        """The effort levels ``model`` takes here; a request's effort is mapped to the nearest."""
+        ...
 
     def complete(self, request: Request, effort_sent: Effort | None) -> Reply:
         """Make one call; raise ProviderError (or a subclass) when it fails."""
         ...
+
+    def context_window(self, model: str) -> int | None:
+        """Input tokens ``model`` takes; None when unknown (gearshift then asks the price table)."""
+        ...
+
+
+# What a provider must have; checked on objects made by plug-in factories, which mypy never sees.
+PROVIDER_MEMBERS = ("name", "billing", "supported_efforts", "complete", "context_window")
 
 
 def parse_structured(text: str, schema: JsonSchema, request_id: str | None = None) -> Any:

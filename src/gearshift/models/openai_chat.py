@@ -16,8 +16,8 @@ import openai
 from gearshift.effort import Effort, openai_model_efforts
 from gearshift.errors import ProviderError, UsageError
 from gearshift.models._sdk_http import Deadline, openai_client, translate_error
-from gearshift.models.base import Reply, Request, Usage
-from gearshift.pricing import Billing
+from gearshift.models.base import Billing, Reply, Request, Usage
+from gearshift.pricing import window_for
 from gearshift.settings import ProviderSettings
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -46,6 +46,9 @@ class OpenAIChat:
         if self._settings.efforts:
             return self._settings.efforts
         return openai_model_efforts(model) if self._is_openai else COMPATIBLE_EFFORTS
+
+    def context_window(self, model: str) -> int | None:
+        return window_for(model, self.billing)
 
     def complete(self, request: Request, effort_sent: Effort | None) -> Reply:
         params: dict[str, Any] = {

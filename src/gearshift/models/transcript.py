@@ -14,7 +14,7 @@ from typing import Any
 
 from gearshift.effort import Effort
 from gearshift.errors import ProviderError, UsageError
-from gearshift.models.base import Provider, Reply, Request, Usage
+from gearshift.models.base import Billing, Provider, Reply, Request, Usage
 
 # The fields of a request that must match for a recorded reply to stand in for a real one.
 MATCHED_FIELDS = ("instructions", "input", "schema")
@@ -50,10 +50,16 @@ class RecordingProvider:
         self._path = path
         self._lock = threading.Lock()
         self.name = inner.name
-        self.billing = getattr(inner, "billing", None)
+
+    @property
+    def billing(self) -> Billing | None:
+        return self._inner.billing
 
     def supported_efforts(self, model: str) -> tuple[Effort, ...]:
         return self._inner.supported_efforts(model)
+
+    def context_window(self, model: str) -> int | None:
+        return self._inner.context_window(model)
 
     def complete(self, request: Request, effort_sent: Effort | None) -> Reply:
         reply = self._inner.complete(request, effort_sent)
@@ -72,7 +78,7 @@ class ReplayProvider:
     """
 
     name = "replay"
-    billing = None
+    billing: Billing | None = None
 
     def __init__(self, path: Path, start: int = 0) -> None:
         self.path = path
@@ -82,6 +88,9 @@ class ReplayProvider:
 
     def supported_efforts(self, model: str) -> tuple[Effort, ...]:
         return tuple(Effort)
+
+    def context_window(self, model: str) -> int | None:
+        return None  # a transcript does not say; the price table, by model name, decides as when recording
 
     def complete(self, request: Request, effort_sent: Effort | None) -> Reply:
         number = self.position + 1

@@ -1,0 +1,97 @@
+"""A provider that answers with a Python function: gearshift in your tests, without a model or a network.
+
+``FunctionProvider`` is to gearshift what pydantic-ai's ``FunctionModel`` is to pydantic-ai.
+Give it a function of the Request; it returns
+
+- a ``str``: the reply text;
+- a ``dict``: for a request with a JSON schema, the object the model would have sent (it is
+  JSON-encoded here and parsed by the gateway, as a real reply is);
+- a ``Reply``: returned as it is, for complete control over usage, model and effort.
+
+Usage is an estimate from the text's length unless ``usage`` says otherwise (a ``Usage``, or a
+function of the request and the reply text), so token budgets and ``gearshift stats`` have
+numbers. Its calls are unpriced (``billing`` is None) and its context window is unknown. Every
+request it saw is kept in ``.requests``. A ``ProviderError`` the function raises reaches the
+caller as it is, so failures can be tested too::
+
+    from gearshift.ask import AskOptions, ask
+    from gearshift.testing import FunctionProvider
+
+    model = FunctionProvider(lambda request: f"you said {request.input}")
+    reply = ask("hello", settings, gateway, AskOptions(provider=model))
+    assert reply.text == "you said hello"
+    assert model.requests[0].input == "hello"
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from gearshift.effort import Effort
+from gearshift.models.base import Billing, Reply, Request, Usage
+
+ReplyFunction = Callable[[Request], str | dict[str, Any] | Reply]
+UsageFunction = Callable[[Request, str], Usage]
+
+__all__ = ["FunctionProvider", "ReplyFunction", "UsageFunction", "estimate_usage"]
+
+
+def estimate_usage(request: Request, text: str) -> Usage:
+    """About four characters a token, as a model's tokenizer would roughly count English and code."""
+    return Usage(input_tokens=_tokens(request.instructions + request.input), output_tokens=_tokens(text))
+
+
+def _tokens(text: str) -> int:
+    return len(text) // 4 + 1
+
+
+class FunctionProvider:
+    """A Provider whose replies come from ``fn``; see the module's docstring."""
+
+    billing: Billing | None = None  # unpriced: nobody bills a function
+
+    def __init__(
+        self,
+        fn: ReplyFunction,
+        *,
+        name: str = "function",
+        model_efforts: Sequence[Effort] = tuple(Effort),
+        usage: Usage | UsageFunction | None = None,
+    ) -> None:
+        self.fn = fn
+        self.name = name
+        self.model_efforts = tuple(model_efforts)
+        self.usage = usage
+        self.requests: list[Request] = []
+
+    def supported_efforts(self, model: str) -> tuple[Effort, ...]:
+        return self.model_efforts
+
+    def context_window(self, model: str) -> int | None:
+        return None
+
+    def complete(self, request: Request, effort_sent: Effort | None) -> Reply:
+        self.requests.append(request)
+        answer = self.fn(request)
+        if isinstance(answer, Reply):
+            return answer
+        if isinstance(answer, dict):
+            text = json.dumps(answer)
+        elif isinstance(answer, str):
+            text = answer
+        else:
+            raise TypeError(f"{self.name}: the function returned a {type(answer).__name__}; return str, dict or Reply")
+        return Reply(
+            text=text,
+            usage=self._usage(request, text),
+            model=request.model,
+            effort_sent=effort_sent,
+            request_id=f"{self.name}-{len(self.requests)}",
+        )
+
+    def _usage(self, request: Request, text: str) -> Usage:
+        if isinstance(self.usage, Usage):
+            return self.usage
+        return (self.usage or estimate_usage)(request, text)
