@@ -16,6 +16,8 @@ from typing import Any
 
 from fakeapi import Scripted, Seen, responses_reply
 
+from gearshift.testing import FunctionProvider
+
 CALC = "def add(a, b):\n    return a + b\n"
 CHECK = """\
 import calc
@@ -103,9 +105,22 @@ class ScriptedModel:
     before_reply: Callable[[int], None] | None = None  # called with the request number (from 1)
 
     def __call__(self, seen: Seen) -> Scripted:
+        """The model behind the loopback server, in the Responses wire format."""
         body = seen.body
         kind = ((body.get("text") or {}).get("format") or {}).get("name")
         text = body.get("input", "")
+        reply = self.answer(kind, text)
+        return responses_reply(
+            reply, input_tokens=len(text) // 4, output_tokens=len(reply) // 4 + 20, reasoning_tokens=10
+        )
+
+    def provider(self) -> FunctionProvider:
+        """The same model as a library user's provider: no server, no wire format."""
+        return FunctionProvider(
+            lambda request: self.answer(request.schema.name if request.schema else None, request.input)
+        )
+
+    def answer(self, kind: str | None, text: str) -> str:
         if kind == "plan":
             what, reply = "plan", json.dumps(self.plan)
         elif kind == "review":
@@ -119,9 +134,7 @@ class ScriptedModel:
         self.asked.append(what)
         if self.before_reply:
             self.before_reply(len(self.asked))
-        return responses_reply(
-            reply, input_tokens=len(text) // 4, output_tokens=len(reply) // 4 + 20, reasoning_tokens=10
-        )
+        return reply
 
     def serve(self, api: Any, count: int = 200) -> None:
         api.push(*[self] * count)

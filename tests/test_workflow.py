@@ -108,12 +108,11 @@ def test_a_failing_check_that_cannot_be_fixed_stops_the_run(fake_api: FakeAPI, t
     assert (repo / "calc.py").read_text().count("a = -a") == 2
 
 
-def test_fixing_a_failed_step_by_hand_then_resuming(fake_api: FakeAPI, tmp_path: Path) -> None:
+def test_fixing_a_failed_step_by_hand_then_resuming(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     model = ScriptedModel()
     model.fix_edits[1] = BAD_FIX
-    model.serve(fake_api)
-    wf = workflow(repo, fake_api.url)
+    wf = workflow(repo, model=model)
     with pytest.raises(GearshiftError):
         wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always)
     run_id = wf.ledger.runs()[0]["id"]
@@ -132,12 +131,11 @@ def test_fixing_a_failed_step_by_hand_then_resuming(fake_api: FakeAPI, tmp_path:
     assert git(repo, "log", "-1", "--format=%s", "HEAD~2").strip() == "Add mul"
 
 
-def test_resuming_a_failed_step_untouched_tries_it_afresh(fake_api: FakeAPI, tmp_path: Path) -> None:
+def test_resuming_a_failed_step_untouched_tries_it_afresh(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     model = ScriptedModel()
     model.fix_edits[1] = BAD_FIX
-    model.serve(fake_api)
-    wf = workflow(repo, fake_api.url)
+    wf = workflow(repo, model=model)
     with pytest.raises(GearshiftError):
         wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always)
     run_id = wf.ledger.runs()[0]["id"]
@@ -151,11 +149,10 @@ def test_resuming_a_failed_step_untouched_tries_it_afresh(fake_api: FakeAPI, tmp
     assert wf.ledger.steps(run_id)[0]["attempts"] == 2
 
 
-def test_killed_after_a_commit_but_before_it_was_recorded(fake_api: FakeAPI, tmp_path: Path) -> None:
+def test_killed_after_a_commit_but_before_it_was_recorded(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     model = ScriptedModel()
-    model.serve(fake_api)
-    wf = workflow(repo, fake_api.url)
+    wf = workflow(repo, model=model)
     run_id = wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always).run_id
     base = wf.get_run(run_id).base_commit
     # as if killed between step 2's commit and its row: the row says running, the commit exists
@@ -171,11 +168,10 @@ def test_killed_after_a_commit_but_before_it_was_recorded(fake_api: FakeAPI, tmp
     assert sorted(step_trailers(repo, base)) == [f"{run_id}/1", f"{run_id}/2", f"{run_id}/3"]
 
 
-def test_the_budget_stops_at_a_step_boundary_and_resumes_with_more(fake_api: FakeAPI, tmp_path: Path) -> None:
+def test_the_budget_stops_at_a_step_boundary_and_resumes_with_more(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     model = ScriptedModel()
-    model.serve(fake_api)
-    wf = workflow(repo, fake_api.url, budget={"max_tokens": 700})
+    wf = workflow(repo, model=model, budget={"max_tokens": 700})
     with pytest.raises(BudgetReached, match="token budget reached: .* the run stopped at a step boundary"):
         wf.run(TASK, RunOptions(), always)
     run = wf.ledger.runs()[0]
@@ -191,11 +187,11 @@ def test_the_budget_stops_at_a_step_boundary_and_resumes_with_more(fake_api: Fak
     assert len(step_trailers(repo, run["base_commit"])) == 3
 
 
-def test_a_dirty_tree_is_refused_and_worktree_leaves_the_checkout_alone(fake_api: FakeAPI, tmp_path: Path) -> None:
+def test_a_dirty_tree_is_refused_and_worktree_leaves_the_checkout_alone(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
-    ScriptedModel().serve(fake_api)
+    model = ScriptedModel()
     (repo / "calc.py").write_text("# my unsaved work\n" + (repo / "calc.py").read_text())
-    wf = workflow(repo, fake_api.url)
+    wf = workflow(repo, model=model)
     with pytest.raises(UsageError, match=r"uncommitted changes to tracked files \(calc.py\); commit or stash"):
         wf.run(TASK, RunOptions(), always)
 
@@ -208,12 +204,12 @@ def test_a_dirty_tree_is_refused_and_worktree_leaves_the_checkout_alone(fake_api
     assert wf.get_run(run_id).status == "done"
 
 
-def test_a_second_run_in_the_same_checkout_is_refused(fake_api: FakeAPI, tmp_path: Path) -> None:
+def test_a_second_run_in_the_same_checkout_is_refused(tmp_path: Path) -> None:
     from filelock import FileLock
 
     repo = make_repo(tmp_path / "repo")
-    ScriptedModel().serve(fake_api)
-    wf = workflow(repo, fake_api.url)
+    model = ScriptedModel()
+    wf = workflow(repo, model=model)
     run_id = wf.plan(TASK, RunOptions())
     lock_path = repo / ".gearshift" / "locks" / "checkout.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -223,11 +219,10 @@ def test_a_second_run_in_the_same_checkout_is_refused(fake_api: FakeAPI, tmp_pat
     assert wf.get_run(run_id).status == "planned"
 
 
-def test_an_edited_plan_is_what_gets_implemented(fake_api: FakeAPI, tmp_path: Path) -> None:
+def test_an_edited_plan_is_what_gets_implemented(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     model = ScriptedModel()
-    model.serve(fake_api)
-    wf = workflow(repo, fake_api.url)
+    wf = workflow(repo, model=model)
     run_id = wf.plan(TASK, RunOptions(test_cmd=TEST_CMD))
     plan_md = wf.run_dir(run_id) / "plan.md"
     text = plan_md.read_text()
@@ -242,12 +237,10 @@ def test_an_edited_plan_is_what_gets_implemented(fake_api: FakeAPI, tmp_path: Pa
     assert not (repo / "README.md").exists()
 
 
-def test_an_unparseable_plan_edit_names_its_line_and_leaves_the_run_as_it_was(
-    fake_api: FakeAPI, tmp_path: Path
-) -> None:
+def test_an_unparseable_plan_edit_names_its_line_and_leaves_the_run_as_it_was(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
-    ScriptedModel().serve(fake_api)
-    wf = workflow(repo, fake_api.url)
+    model = ScriptedModel()
+    wf = workflow(repo, model=model)
     run_id = wf.plan(TASK, RunOptions())
     plan_md = wf.run_dir(run_id) / "plan.md"
     lines = plan_md.read_text().splitlines()
@@ -261,10 +254,10 @@ def test_an_unparseable_plan_edit_names_its_line_and_leaves_the_run_as_it_was(
     assert git(repo, "branch", "--show-current").strip() == "main"
 
 
-def test_undo_puts_the_branch_back_and_keeps_the_work(fake_api: FakeAPI, tmp_path: Path) -> None:
+def test_undo_puts_the_branch_back_and_keeps_the_work(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
-    ScriptedModel().serve(fake_api)
-    wf = workflow(repo, fake_api.url)
+    model = ScriptedModel()
+    wf = workflow(repo, model=model)
     run_id = wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always).run_id
     head = git(repo, "rev-parse", "HEAD").strip()
     base = wf.get_run(run_id).base_commit
@@ -295,14 +288,11 @@ def test_a_run_that_failed_while_planning_plans_again_on_resume(fake_api: FakeAP
     assert wf.get_run(run_id).status == "done"
 
 
-def test_a_plan_that_does_not_fit_its_schema_is_a_reply_format_error_recorded_as_error(
-    fake_api: FakeAPI, tmp_path: Path
-) -> None:
+def test_a_plan_that_does_not_fit_its_schema_is_a_reply_format_error_recorded_as_error(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     model = ScriptedModel()
     del model.plan["steps"][0]["kind"]  # valid JSON, wrong shape
-    model.serve(fake_api)
-    wf = workflow(repo, fake_api.url)
+    wf = workflow(repo, model=model)
     with pytest.raises(ReplyFormatError, match="plan phase: the plan does not fit its schema at steps.0.kind"):
         wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always)
     run = wf.ledger.runs()[0]

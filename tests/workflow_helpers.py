@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scripted_model import CALC, CHECK
+from scripted_model import CALC, CHECK, ScriptedModel
 
 from gearshift.gateway import Gateway
 from gearshift.ledger import Ledger
@@ -38,9 +38,18 @@ def settings(url: str, **extra: Any) -> Settings:
     return Settings.model_validate(data)
 
 
-def workflow(repo: Path, url: str, **extra: Any) -> Workflow:
+def workflow(repo: Path, url: str | None = None, *, model: ScriptedModel | None = None, **extra: Any) -> Workflow:
+    """A workflow on ``repo`` whose model is the loopback server at ``url`` (the real SDK and wire
+    format) or, with ``model``, the scripted model as a FunctionProvider (the method alone)."""
     ledger = Ledger(repo / ".gearshift" / "ledger.db")
-    return Workflow(repo, settings(url, **extra), ledger, Gateway(ledger), environ={"OPENAI_API_KEY": "sk-test"})
+    return Workflow(
+        repo,
+        settings(url or "http://127.0.0.1:9", **extra),
+        ledger,
+        Gateway(ledger),
+        environ={"OPENAI_API_KEY": "sk-test"},
+        providers=model.provider() if model is not None else None,
+    )
 
 
 def step_trailers(repo: Path, base: str) -> list[str]:

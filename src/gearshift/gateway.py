@@ -124,7 +124,7 @@ class Gateway:
         request_id: str | None,
         error: str | None = None,
     ) -> float | None:
-        cost = cost_usd(model, usage, getattr(provider, "billing", None))
+        cost = cost_usd(model, usage, provider.billing)
         self.ledger.record_call(
             CallRecord(
                 run_id=site.run_id,

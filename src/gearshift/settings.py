@@ -28,6 +28,7 @@ from pydantic import (
 from gearshift.effort import Effort
 from gearshift.errors import ConfigError
 from gearshift.models import registry
+from gearshift.models.config import ProviderSettings
 from gearshift.paths import find_repo_root, gearshift_home
 
 PHASES = ("plan", "implement", "fix", "review", "classify")
@@ -85,24 +86,6 @@ class PhasesSettings(_Strict):
     def of(self, phase: str) -> PhaseSettings:
         own = getattr(self, phase, None)
         return own if isinstance(own, PhaseSettings) else PhaseSettings()
-
-
-class ProviderSettings(_Strict):
-    base_url: str | None = None
-    api_key_env: str | None = Field(None, description="name of the variable holding this provider's key")
-    model: str | None = None
-    timeout: float = Field(600.0, gt=0, description="seconds one HTTP attempt may take")
-    deadline: float = Field(900.0, gt=0, description="seconds a whole call may take, retries included")
-    max_retries: int = Field(2, ge=0, le=10)
-    efforts: tuple[Effort, ...] | None = None
-    transcript: str | None = None
-
-    @field_validator("efforts", mode="before")
-    @classmethod
-    def _split_efforts(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
 
 
 class BudgetSettings(_Strict):
@@ -207,6 +190,12 @@ class Settings(_Strict):
                 _check_provider(name)
             return normalised
         return value
+
+    def merged(self, overrides: Mapping[str, Any]) -> Settings:
+        """These settings with ``overrides`` (nested, as a config file writes them) on top, validated again."""
+        data = self.model_dump(exclude_unset=True)
+        data["providers"] = {**data.get("providers", {}), **copy.deepcopy(self._plugin_tables)}
+        return Settings.model_validate(_deep_merge(data, overrides))
 
     def provider_settings(self, provider: str) -> ProviderSettings:
         """A built-in provider's typed table; the defaults for any other name."""
@@ -332,6 +321,14 @@ def _env_layer(environ: Mapping[str, str]) -> Flat:
 
 def _flags_layer(flags: Mapping[str, Any]) -> Flat:
     return {key: (value, "flag") for key, value in flags.items() if value is not None}
+
+
+def _deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        below = merged.get(key)
+        merged[key] = _deep_merge(below, value) if isinstance(below, Mapping) and isinstance(value, Mapping) else value
+    return merged
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -29,6 +29,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from gearshift.context.tokens import estimate_tokens
 from gearshift.effort import Effort
 from gearshift.models.base import Billing, Reply, Request, Usage
 
@@ -39,12 +40,10 @@ __all__ = ["FunctionProvider", "ReplyFunction", "UsageFunction", "estimate_usage
 
 
 def estimate_usage(request: Request, text: str) -> Usage:
-    """About four characters a token, as a model's tokenizer would roughly count English and code."""
-    return Usage(input_tokens=_tokens(request.instructions + request.input), output_tokens=_tokens(text))
-
-
-def _tokens(text: str) -> int:
-    return len(text) // 4 + 1
+    """Tokens estimated from the length of the text, by the rule gearshift uses wherever it cannot count."""
+    return Usage(
+        input_tokens=estimate_tokens(request.instructions + request.input), output_tokens=estimate_tokens(text)
+    )
 
 
 class FunctionProvider:

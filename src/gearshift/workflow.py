@@ -282,17 +282,10 @@ class Workflow:
 
     def _settings_for(self, options: RunOptions) -> Settings:
         """The settings with this run's choices on top, validated like any other layer."""
-        overrides: dict[str, Any] = {}
+        overrides: dict[str, Any] = {"phases": {phase: {"effort": e} for phase, e in options.efforts.items()}}
         if options.strategy is not None:
             overrides["strategy"] = options.strategy
-        if options.efforts:
-            phases = self.settings.phases.model_dump(exclude_unset=True)
-            for phase, effort in options.efforts.items():
-                phases.setdefault(phase, {})["effort"] = effort
-            overrides["phases"] = phases
-        if not overrides:
-            return self.settings
-        return Settings.model_validate(self.settings.model_dump(exclude_unset=True) | overrides)
+        return self.settings.merged(overrides) if options.strategy or options.efforts else self.settings
 
     def _provider(self, name: str) -> Provider:
         if self._only is not None:

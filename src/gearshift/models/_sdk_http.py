@@ -18,7 +18,7 @@ from typing import Any
 import httpx2
 
 from gearshift.errors import ProviderError
-from gearshift.settings import ProviderSettings
+from gearshift.models.config import ProviderSettings
 
 _RETRYABLE = {408, 409, 429}
 

@@ -13,8 +13,8 @@ from gearshift.effort import Effort
 from gearshift.errors import ProviderError, UsageError
 from gearshift.models._sdk_http import Deadline, hooks, translate_error
 from gearshift.models.base import Billing, Reply, Request, Usage
+from gearshift.models.config import ProviderSettings
 from gearshift.pricing import window_for
-from gearshift.settings import ProviderSettings
 
 DEFAULT_URL = "https://api.anthropic.com"
 # The levels every Claude model with effort control takes; a model that takes xhigh or max

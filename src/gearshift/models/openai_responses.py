@@ -12,8 +12,8 @@ from gearshift.effort import Effort, openai_model_efforts
 from gearshift.errors import ProviderError, UsageError
 from gearshift.models._sdk_http import Deadline, openai_client, translate_error
 from gearshift.models.base import Billing, Reply, Request, Usage
+from gearshift.models.config import ProviderSettings
 from gearshift.pricing import window_for
-from gearshift.settings import ProviderSettings
 
 DEFAULT_URL = "https://api.openai.com/v1"
 

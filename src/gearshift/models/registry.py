@@ -24,7 +24,8 @@ from gearshift.errors import GearshiftError, UsageError
 from gearshift.models.base import PROVIDER_MEMBERS, Provider
 
 if TYPE_CHECKING:
-    from gearshift.settings import ProviderSettings, Settings
+    from gearshift.models.config import ProviderSettings
+    from gearshift.settings import Settings
 
 ENTRY_POINT_GROUP = "gearshift.providers"
 

@@ -49,7 +49,7 @@ def make_plan(ctx: PhaseContext, run: RunState) -> Plan:
         ctx.root,
         run.task,
         cache_path=cache_dir(ctx.root) / "index.db",
-        budget=map_budget(ctx.settings),
+        budget=map_budget(ctx.settings, provider),
         model=choice.model,
     )
     route = ctx.runs.read_json(run.id, "route.json")
