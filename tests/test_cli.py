@@ -219,3 +219,13 @@ def test_a_real_process_fails_without_a_traceback_unless_asked() -> None:
     assert len(quiet.stderr.strip().splitlines()) == 1
     loud = _run(["-m", "gearshift", "ask", "q", "--provider", "nope"], {"GEARSHIFT_DEBUG": "1"})
     assert "Traceback" in loud.stderr
+
+
+def test_route_and_map_in_a_plain_directory_write_nothing_into_it(cli, hermetic: Path) -> None:  # type: ignore[no-untyped-def]
+    (hermetic / "app.py").write_text("def handler(request):\n    return request\n")
+    route = cli("route", "Add a handler for uploads", "--json")
+    mapped = cli("map", "Add a handler for uploads", "--json")
+    assert (route.exit_code, mapped.exit_code) == (0, 0), route.stderr + mapped.stderr
+    assert json.loads(route.stdout)["task_type"] == "implementation"
+    assert [f["path"] for f in json.loads(mapped.stdout)["files"]] == ["app.py"]
+    assert sorted(p.name for p in hermetic.iterdir()) == ["app.py"]  # no .gearshift/ in the user's tree
