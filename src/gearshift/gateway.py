@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
@@ -17,7 +17,7 @@ from gearshift.effort import Effort, nearest_supported
 from gearshift.errors import BudgetReached, ProviderError, ReplyFormatError
 from gearshift.ledger import CallRecord, Ledger
 from gearshift.models.base import Provider, Reply, Request, Usage, parse_structured
-from gearshift.pricing import cost_usd
+from gearshift.pricing import ModelPrice, cost_usd
 
 # Shows the user that a call is under way; the CLI passes a spinner, the library nothing.
 Progress = Callable[[str], AbstractContextManager[Any]]
@@ -42,8 +42,11 @@ class Budget:
 
 
 class Gateway:
-    def __init__(self, ledger: Ledger, *, progress: Progress | None = None) -> None:
+    def __init__(
+        self, ledger: Ledger, *, progress: Progress | None = None, prices: Mapping[str, ModelPrice] | None = None
+    ) -> None:
         self.ledger = ledger
+        self.prices: Mapping[str, ModelPrice] = prices or {}  # the user's own, by model name
         self._progress: Progress = progress or (lambda label: nullcontext())
         self.budgets: dict[str, Budget] = {}  # run id -> its budget
 
@@ -58,7 +61,7 @@ class Gateway:
             ahead = f" and the next call needs about {upcoming_tokens:,} more" if upcoming_tokens else ""
             raise BudgetReached(f"token budget reached: {tokens:,} of {budget.max_tokens:,} tokens spent{ahead}")
         if budget.max_usd is not None and cost is not None and cost >= budget.max_usd:
-            raise BudgetReached(f"cost budget reached: ${cost:.4f} of ${budget.max_usd:.2f} spent")
+            raise BudgetReached(f"cost budget reached: ${cost:.4f} of ${_usd(budget.max_usd)} spent")
 
     def call_structured(
         self, provider: Provider, request: Request, site: CallSite, parse: Callable[[Any], Parsed]
@@ -124,7 +127,8 @@ class Gateway:
         request_id: str | None,
         error: str | None = None,
     ) -> float | None:
-        cost = cost_usd(model, usage, provider.billing)
+        price = self.prices.get(request.model) or self.prices.get(model)
+        cost = cost_usd(model, usage, provider.billing, price)
         self.ledger.record_call(
             CallRecord(
                 run_id=site.run_id,
@@ -146,6 +150,11 @@ class Gateway:
             )
         )
         return cost
+
+
+def _usd(amount: float) -> str:
+    """A budget as the user wrote it: cents when it is whole cents, else its significant digits."""
+    return f"{amount:.2f}" if round(amount, 2) == amount else f"{amount:.4g}"
 
 
 def _parsed(reply: Reply, request: Request, parse: Callable[[Any], Any] | None) -> Any:

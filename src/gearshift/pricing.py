@@ -1,14 +1,36 @@
-"""Cost of a call from the genai-prices table. An unknown price is None, never 0."""
+"""Cost of a call: the user's own price for the model (settings ``[pricing]``), else the genai-prices
+table. An unknown price is None, never 0."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from gearshift.models.base import Billing, Usage
 
-__all__ = ["Billing", "context_window", "cost_usd", "window_for"]
+__all__ = ["Billing", "ModelPrice", "context_window", "cost_usd", "window_for"]
+
+# a known usage, to ask whether a model has a price at all
+_PROBE = Usage(input_tokens=1_000, cached_tokens=0, output_tokens=1_000)
 
 
-def cost_usd(model: str, usage: Usage, billing: Billing | None) -> float | None:
-    """USD for ``usage`` on ``model``; None where the provider or model has no known price."""
+class ModelPrice(Protocol):
+    """USD per million tokens, as the settings' ``[pricing."MODEL"]`` table gives it."""
+
+    @property
+    def input(self) -> float: ...
+    @property
+    def cached_input(self) -> float | None: ...  # None: cached input costs what input costs
+    @property
+    def output(self) -> float: ...
+
+
+def cost_usd(model: str, usage: Usage, billing: Billing | None, price: ModelPrice | None = None) -> float | None:
+    """USD for ``usage`` on ``model``: at ``price`` when the user gave one; else from the table, None where
+    the provider or model has no known price."""
+    if price is not None:
+        cached = price.input if price.cached_input is None else price.cached_input
+        fresh = usage.input_tokens - usage.cached_tokens
+        return (fresh * price.input + usage.cached_tokens * cached + usage.output_tokens * price.output) / 1e6
     if billing is None:
         return None
     from genai_prices import Usage as PricedUsage
@@ -27,6 +49,11 @@ def cost_usd(model: str, usage: Usage, billing: Billing | None) -> float | None:
     except (LookupError, ValueError):
         return None
     return float(calculation.total_price)
+
+
+def has_price(model: str, billing: Billing | None, price: ModelPrice | None = None) -> bool:
+    """Whether a call to ``model`` through a provider billed as ``billing`` would have a known cost."""
+    return cost_usd(model, _PROBE, billing, price) is not None
 
 
 def context_window(model: str, provider_id: str | None = None) -> int | None:

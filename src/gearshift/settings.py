@@ -137,6 +137,15 @@ class ContextSettings(_Strict):
     step_tokens: int = Field(24_000, gt=0, description="token budget of one step's file contents")
 
 
+class PriceSettings(_Strict):
+    """A model's price, USD per million tokens, for models the price table does not know (a local
+    server, a custom URL) or that you pay otherwise for."""
+
+    input: float = Field(ge=0, description="USD per million input tokens")
+    cached_input: float | None = Field(None, ge=0, description="USD per million cached input tokens (default: input)")
+    output: float = Field(ge=0, description="USD per million output tokens, reasoning included")
+
+
 class Settings(_Strict):
     provider: str = "openai"
     model: str = DEFAULT_MODEL
@@ -148,6 +157,7 @@ class Settings(_Strict):
     checks: CheckSettings = Field(default_factory=CheckSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     context: ContextSettings = Field(default_factory=ContextSettings)
+    pricing: dict[str, PriceSettings] = Field(default_factory=dict, description="model -> its price")
     _plugin_tables: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="wrap")

@@ -31,6 +31,7 @@ from gearshift.phases import plan as plan_phase
 from gearshift.phases import review as review_phase
 from gearshift.phases import route as route_phase
 from gearshift.plan import Plan
+from gearshift.pricing import has_price
 from gearshift.review import Review
 from gearshift.runs import RunResult, RunState, RunStatus, RunStore, StepStatus, new_run_id
 from gearshift.settings import PHASES, Settings, load_settings
@@ -97,7 +98,7 @@ class Workflow:
         repo = workspace.repo_root(Path(root).resolve())
         chosen = settings if settings is not None else load_settings(cwd=repo).settings
         with Ledger(ledger_path or default_db_path(repo)) as ledger:
-            gateway = Gateway(ledger, progress=progress)
+            gateway = Gateway(ledger, progress=progress, prices=chosen.pricing)
             yield cls(repo, chosen, ledger, gateway, say=say, providers=providers, record_to=record_to)
 
     # --- the whole method ---------------------------------------------------------------------
@@ -105,8 +106,6 @@ class Workflow:
     def run(self, task: str, options: RunOptions | None = None, approve: Approve | None = None) -> RunResult:
         """Plan, ask ``approve`` (default: yes), implement, review."""
         options = options or RunOptions()
-        if not options.worktree:
-            workspace.refuse_uncommitted(self.root)  # before the plan is paid for, not after
         run_id = self.plan(task, options)
         plan_md = self.runs.plan_markdown_path(run_id)
         if approve is not None and not approve(plan_md.read_text(encoding="utf-8"), plan_md):
@@ -118,6 +117,8 @@ class Workflow:
 
     def resume(self, run_id: str, *, max_tokens: int | None = None, max_usd: float | None = None) -> RunResult:
         """Continue where the run stopped; a larger budget may be given."""
+        if max_usd is not None:
+            self._refuse_unpriced(self.settings)
         if max_tokens is not None or max_usd is not None:
             current = self.get_run(run_id)
             self.runs.update(
@@ -146,6 +147,7 @@ class Workflow:
         if not task.strip():
             raise UsageError('the task is empty: say what to build, e.g. gearshift run "Add a --json flag"')
         settings = self._settings_for(options)
+        self._preflight(settings, worktree=options.worktree, max_usd=options.max_usd or settings.budget.max_usd)
         run_id = new_run_id()
         self.runs.create(
             run_id,
@@ -165,6 +167,26 @@ class Workflow:
             run = route_phase.decide(context, run)
         self._plan(run, context)
         return run_id
+
+    def _preflight(self, settings: Settings, *, worktree: bool, max_usd: float | None) -> None:
+        """Refuse now, before anything is paid for, what would stop the run later."""
+        workspace.preflight(self.root, use_worktree=worktree)
+        if not worktree:
+            run_checkout.refuse_if_locked(self.root)
+        if max_usd is not None:
+            self._refuse_unpriced(settings)
+
+    def _refuse_unpriced(self, settings: Settings) -> None:
+        """A cost budget holds only where every call has a price: refuse it where one would not."""
+        for phase in ("plan", "implement", "fix", "review"):
+            choice = settings.for_phase(phase)
+            price = settings.pricing.get(choice.model)
+            if not has_price(choice.model, self._provider(choice.provider).billing, price):
+                raise UsageError(
+                    f"--max-usd needs prices, and the price of {choice.model} ({phase} phase) is unknown;"
+                    f' give it one in the settings ([pricing."{choice.model}"] input = ..., output = ...,'
+                    " USD per million tokens) or budget with --max-tokens instead"
+                )
 
     def _plan(self, run: RunState, context: PhaseContext | None = None) -> Plan:
         with self._failures(run.id, _plan_failure):
@@ -227,6 +249,8 @@ class Workflow:
     def undo(self, run_id: str) -> str:
         """Put the run's branch back to its base; returns the commit the undone work is kept at."""
         run = self.get_run(run_id)
+        if run.status == RunStatus.UNDONE:
+            raise UsageError(f"run {run_id} is undone already; its work is kept at refs/gearshift/undone/{run_id}")
         if not run.branch or not run.checkout or not run.base_commit:
             raise UsageError(f"run {run_id} has not changed anything: it has no branch yet")
         with run_checkout.lock(self._context(), run):

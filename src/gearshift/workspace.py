@@ -25,6 +25,13 @@ def git(cwd: Path, *args: str, check: bool = True) -> str:
         raise UsageError("git is not installed or not on PATH; gearshift runs work in a git repository") from None
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
+        lock = next((line for line in detail if "index.lock" in line), None)
+        if lock is not None:
+            path = lock.split("'")[1] if lock.count("'") >= 2 else "index.lock"
+            raise UsageError(
+                f"git's {path} is there from a git command that stopped; if no git command is running"
+                f" in this repository, delete that file and run gearshift again"
+            )
         raise GearshiftError(f"git {' '.join(args[:2])} failed: {detail[-1] if detail else result.returncode}")
     return result.stdout
 
@@ -74,16 +81,57 @@ class Checkout:
     worktree: bool
 
 
-def start_run_checkout(root: Path, run_id: str, *, use_worktree: bool) -> Checkout:
-    base = head(root)
-    branch = f"gearshift/{run_id}"
-    if use_worktree:
-        path = root / ".gearshift" / "worktrees" / run_id
-        git(root, "worktree", "add", "-q", "-b", branch, str(path), base)
-        return Checkout(path=path, branch=branch, base=base, worktree=True)
+def preflight(root: Path, *, use_worktree: bool) -> None:
+    """What a run can check for free before its first paid call: commits, no operation half done,
+    and (in this checkout) no uncommitted changes to tracked files."""
+    head(root)
+    asked = [arg for marker, _ in _OPERATIONS for arg in ("--git-path", marker)]
+    places = git(root, "rev-parse", *asked).splitlines()
+    for (_, operation), place in zip(_OPERATIONS, places, strict=True):
+        if (root / place).exists():  # a relative place is relative to root; an absolute one stays as it is
+            raise UsageError(f"a {operation} is in progress in this repository; finish or abort it first")
+    if not use_worktree:
+        refuse_uncommitted(root)
+
+
+_OPERATIONS = (
+    ("rebase-merge", "rebase"),
+    ("rebase-apply", "rebase or git am"),
+    ("MERGE_HEAD", "merge"),
+    ("CHERRY_PICK_HEAD", "cherry-pick"),
+    ("REVERT_HEAD", "revert"),
+    ("BISECT_LOG", "bisect"),
+)
+
+
+def planned_checkout(root: Path, run_id: str, *, use_worktree: bool) -> Checkout:
+    """Where a run will work, decided (and recorded by the caller) before git is asked to make it, so
+    that a run killed between the two can still find or finish its checkout."""
+    path = root / ".gearshift" / "worktrees" / run_id if use_worktree else root
+    return Checkout(path=path, branch=f"gearshift/{run_id}", base=head(root), worktree=use_worktree)
+
+
+def branch_exists(cwd: Path, branch: str) -> bool:
+    return bool(git(cwd, "rev-parse", "--verify", "-q", f"refs/heads/{branch}", check=False).strip())
+
+
+def make_checkout(root: Path, checkout: Checkout) -> None:
+    """Create the planned checkout; where an earlier, killed attempt made part of it, finish that part."""
+    if checkout.worktree:
+        if checkout.path.exists() and (checkout.path / ".git").exists():
+            return  # made before the kill
+        git(root, "worktree", "prune")  # forget a worktree whose directory is gone
+        if branch_exists(root, checkout.branch):
+            git(root, "worktree", "add", "-q", str(checkout.path), checkout.branch)
+        else:
+            git(root, "worktree", "add", "-q", "-b", checkout.branch, str(checkout.path), checkout.base)
+        return
+    if branch_exists(root, checkout.branch):
+        if current_branch(root) != checkout.branch:
+            git(root, "switch", "-q", checkout.branch)
+        return
     refuse_uncommitted(root)
-    git(root, "switch", "-q", "-c", branch, base)
-    return Checkout(path=root, branch=branch, base=base, worktree=False)
+    git(root, "switch", "-q", "-c", checkout.branch, checkout.base)
 
 
 def commit_step(cwd: Path, paths: list[str], title: str, run_id: str, step_id: int) -> str:
@@ -136,11 +184,14 @@ def tree_fingerprint(cwd: Path) -> str:
     return digest.hexdigest()
 
 
-def stash_leftovers(cwd: Path, message: str) -> bool:
-    """Set aside uncommitted work (tracked and untracked) without losing it. True if anything was stashed."""
-    if not changed_paths(cwd):
+def stash_leftovers(cwd: Path, message: str, paths: list[str]) -> bool:
+    """Set aside the uncommitted changes to ``paths`` (what the run wrote), tracked or new, without losing
+    them; the user's other files, tracked or untracked, are left where they are. True if anything was stashed."""
+    wanted = set(paths)
+    changed = [p for p in changed_paths(cwd) if p in wanted]
+    if not changed:
         return False
-    git(cwd, "stash", "push", "-q", "--include-untracked", "-m", message)
+    git(cwd, "stash", "push", "-q", "--include-untracked", "-m", message, "--", *changed)
     return True
 
 
@@ -173,6 +224,8 @@ def diff(cwd: Path, base: str, *, max_lines_per_file: int = 400, max_chars: int 
 def reset_branch(root: Path, checkout_path: Path, branch: str, base: str, run_id: str) -> str:
     """Put ``branch`` back to ``base``, keeping its old head under refs/gearshift/undone/<run>."""
     old = git(root, "rev-parse", branch).strip()
+    if old == base:  # nothing to undo; never move the saved work's ref to the base
+        raise UsageError(f"{branch} is already at its base {base[:10]}; there is nothing to undo")
     if changed_paths(checkout_path) and current_branch(checkout_path) == branch:
         raise UsageError(
             f"the checkout of {branch} has uncommitted changes; commit or stash them before undo, so nothing is lost"

@@ -59,7 +59,9 @@ def ask(
         record_to=record,
     )
     with open_ledger() as ledger:
-        reply = ask_model(text, loaded.settings, Gateway(ledger, progress=spinner), options)
+        reply = ask_model(
+            text, loaded.settings, Gateway(ledger, progress=spinner, prices=loaded.settings.pricing), options
+        )
     if as_json:
         print_json(
             {

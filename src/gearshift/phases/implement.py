@@ -8,6 +8,7 @@ before the next begins, so a step killed anywhere is neither lost nor done twice
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -54,9 +55,8 @@ def implement_step(
         return StepOutcome(step.id, committed[step.id], How.FOUND_COMMITTED)
     if state is not None and state.status == StepStatus.FAILED and state.leftover and _changed_since(checkout, state):
         return _finish_by_hand(ctx, run, step, checkout, state)
-    interrupted = state is not None and state.status in (StepStatus.RUNNING, StepStatus.FAILED)
-    if interrupted and workspace.stash_leftovers(checkout.path, f"gearshift: leftovers of step {step.id} of {run.id}"):
-        ctx.say(f"step {step.id}: set aside the leftovers of the last attempt in `git stash`")
+    if state is not None and state.status in (StepStatus.RUNNING, StepStatus.FAILED):
+        _set_aside(checkout, state, f"gearshift: leftovers of step {step.id} of {run.id}", ctx)
 
     effort, reason = step_effort(
         run.effort("implement"),
@@ -89,7 +89,9 @@ def implement_step(
         touched |= _check_and_fix(ctx, run, plan, step, checkout, touched)
     except BudgetReached:
         # reached inside the step (a fix): undo the step's partial work, keeping it in the stash
-        workspace.stash_leftovers(checkout.path, f"gearshift: step {step.id} of {run.id}, stopped by the budget")
+        written = ctx.runs.step(run.id, step.id)
+        if written is not None:
+            _set_aside(checkout, written, f"gearshift: step {step.id} of {run.id}, stopped by the budget")
         ctx.runs.set_step(run.id, step.id, status=StepStatus.PENDING)
         raise
     sha = workspace.commit_step(checkout.path, sorted(touched), step.title, run.id, step.id)
@@ -107,7 +109,9 @@ def _apply_with_retries(
     for _ in range(tries):
         reply = ctx.gateway.call(ctx.provider(phase), attempt, CallSite(phase=phase, run_id=run.id, step=step.id))
         try:
-            return apply_edit_blocks(checkout.path, parse_edit_blocks(reply.text))
+            blocks = parse_edit_blocks(reply.text)
+            _about_to_write(ctx, run, step, [block.path for block in blocks])
+            return apply_edit_blocks(checkout.path, blocks)
         except EditError as exc:
             problem = exc.message
             attempt = build_retry_request(request, reply.text, problem)
@@ -119,6 +123,22 @@ def _apply_with_retries(
         f" by hand and commit it, then: gearshift resume {run.id}",
         step_id=step.id,
     )
+
+
+def _about_to_write(ctx: PhaseContext, run: RunState, step: Step, paths: list[str]) -> None:
+    """Write down what the step is about to write, before writing it: after a kill, what was left
+    over is exactly what gets set aside, and the user's own files stay where they are."""
+    state = ctx.runs.step(run.id, step.id)
+    known = set(state.touched) if state else set()
+    wanted = {posixpath.normpath(path.strip()) for path in paths}
+    if not wanted <= known:
+        ctx.runs.set_step(run.id, step.id, touched=known | wanted)
+
+
+def _set_aside(checkout: workspace.Checkout, state: StepState, message: str, ctx: PhaseContext | None = None) -> None:
+    """Stash what an interrupted step wrote (its files only), so that it is neither lost nor in the way."""
+    if workspace.stash_leftovers(checkout.path, message, list(state.touched)) and ctx is not None:
+        ctx.say(f"step {state.step_id}: set aside the leftovers of the last attempt in `git stash`")
 
 
 def _check_and_fix(
