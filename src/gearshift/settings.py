@@ -30,32 +30,12 @@ from gearshift.errors import ConfigError
 from gearshift.models import registry
 from gearshift.models.config import ProviderSettings
 from gearshift.paths import find_repo_root, gearshift_home
+from gearshift.strategies import PHASES, STRATEGIES
 
-PHASES = ("plan", "implement", "fix", "review", "classify")
 DEFAULT_MODEL = "gpt-5.4"  # the model the seed article names
 # A provider whose API does not serve DEFAULT_MODEL gets its own default, unless a model is set.
 PROVIDER_DEFAULT_MODELS = {"anthropic": "claude-opus-5-5"}
 
-# Named strategies: the effort of every phase in one word. Classification is a cheap
-# routing aid, so it stays low whatever the strategy.
-STRATEGIES: dict[str, dict[str, Effort]] = {
-    "high-medium-high": {
-        "plan": Effort.HIGH,
-        "implement": Effort.MEDIUM,
-        "fix": Effort.MEDIUM,
-        "review": Effort.HIGH,
-        "classify": Effort.LOW,
-    },
-    "high": {p: Effort.HIGH for p in PHASES} | {"classify": Effort.LOW},
-    "medium": {p: Effort.MEDIUM for p in PHASES} | {"classify": Effort.LOW},
-    "xhigh-medium-high": {
-        "plan": Effort.XHIGH,
-        "implement": Effort.MEDIUM,
-        "fix": Effort.MEDIUM,
-        "review": Effort.HIGH,
-        "classify": Effort.LOW,
-    },
-}
 
 # Environment variables that steer gearshift itself rather than hold settings.
 _RESERVED_ENV = {"GEARSHIFT_HOME", "GEARSHIFT_DEBUG", "GEARSHIFT_DB"}

@@ -12,7 +12,8 @@ from gearshift.gateway import CallSite, Gateway
 from gearshift.models import JsonSchema, Provider, Request
 from gearshift.paths import cache_dir
 from gearshift.routing import SECURITY_WORDS, PhaseRoute, Route, Thresholds, apply_strategy, route
-from gearshift.settings import STRATEGIES, Settings
+from gearshift.settings import Settings
+from gearshift.strategies import STRATEGIES
 
 CLASSIFY_INSTRUCTIONS = """\
 Classify a software task into exactly one type: architecture (initial architecture, system design),

@@ -34,7 +34,8 @@ from gearshift.plan import Plan
 from gearshift.pricing import has_price
 from gearshift.review import Review
 from gearshift.runs import RunResult, RunState, RunStatus, RunStore, StepStatus, new_run_id
-from gearshift.settings import PHASES, Settings, load_settings
+from gearshift.settings import Settings, load_settings
+from gearshift.strategies import PHASES
 
 # Shown the plan (markdown) and where it is saved; True implements it.
 Approve = Callable[[str, Path], bool]

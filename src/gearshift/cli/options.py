@@ -8,11 +8,10 @@ from typing import Annotated, Any
 import typer
 
 from gearshift.cli.common import load
+from gearshift.strategies import STRATEGIES
 
 # Each maps to a setting (see `gearshift config show`).
-Strategy = Annotated[
-    str | None, typer.Option(help="high-medium-high (default), high, medium, xhigh-medium-high or auto.")
-]
+Strategy = Annotated[str | None, typer.Option(help=f"{', '.join(STRATEGIES)} (the first is the default) or auto.")]
 EffortPlan = Annotated[str | None, typer.Option("--effort-plan", help="Effort of the plan phase.")]
 EffortImplement = Annotated[str | None, typer.Option("--effort-implement", help="Effort of each step.")]
 EffortReview = Annotated[str | None, typer.Option("--effort-review", help="Effort of the review phase.")]
@@ -30,7 +29,7 @@ Record = Annotated[Path | None, typer.Option(help="Append every call to a transc
 
 def settings_flags(**given: Any) -> dict[str, Any]:
     """The command's options as settings keys: the flags layer of the settings."""
-    from gearshift.settings import PHASES
+    from gearshift.strategies import PHASES
 
     flags: dict[str, Any] = {
         "strategy": given.get("strategy"),
