@@ -168,3 +168,25 @@ def test_pricing_is_a_setting_with_its_source(cli, hermetic: Path) -> None:  # t
     rows = {row["key"]: row for row in json.loads(result.stdout)}
     assert rows["pricing.qwen3.input"]["value"] == "0.2"
     assert rows["pricing.qwen3.input"]["source"].endswith("gearshift.toml")
+
+
+def test_a_fix_whose_edits_do_not_apply_says_the_steps_changes_remain(tmp_path: Path) -> None:
+    from scripted_model import block
+
+    repo = make_repo(tmp_path / "repo")
+    model = ScriptedModel()
+    model.fix_edits[1] = block("calc.py", "def no_such_function():\n", "def mul(a, b):\n")  # never applies
+    wf = workflow(repo, model=model)
+    with pytest.raises(gearshift.StepFailed) as failed:
+        wf.run(TASK, RunOptions(test_cmd=TEST_CMD))
+    assert "Nothing was changed" not in failed.value.message
+    assert "left uncommitted in" in failed.value.message
+    assert "def mul" in (repo / "calc.py").read_text()  # the step's edit is there, as the message says
+
+    calc = (repo / "calc.py").read_text()
+    (repo / "calc.py").write_text(calc.replace("def mul(a, b):\n    return a + b", "def mul(a, b):\n    return a * b"))
+    asked = len(model.asked)
+    wf.resume(wf.runs.resolve(None))
+
+    assert model.asked[asked:] == ["step 2", "step 3", "review"]  # step 1 was finished by hand, and taken
+    assert wf.get_run(wf.runs.resolve(None)).status == "done"

@@ -116,10 +116,23 @@ def _apply_with_retries(
             problem = exc.message
             attempt = build_retry_request(request, reply.text, problem)
     first_line = problem.splitlines()[0]
+    what = f"step {step.id} ({step.title}): the model's edits did not apply after {tries} tries ({first_line})."
+    if phase == "fix":  # the step's own edits are on disk: say so, and notice when a person finishes them
+        ctx.runs.set_step(
+            run.id,
+            step.id,
+            status=StepStatus.FAILED,
+            error=first_line,
+            leftover=workspace.tree_fingerprint(checkout.path),
+        )
+        raise StepFailed(
+            f"{what} The step's changes so far are left uncommitted in {checkout.path}: fix them by hand and run"
+            f" gearshift resume {run.id}; or edit the step in plan.md and resume to try it afresh",
+            step_id=step.id,
+        )
     ctx.runs.set_step(run.id, step.id, status=StepStatus.FAILED, error=first_line, leftover=None)
     raise StepFailed(
-        f"step {step.id} ({step.title}): the model's edits did not apply after {tries} tries ({first_line})."
-        f" Nothing was changed. Reword the step in {ctx.runs.plan_markdown_path(run.id)} or make the change"
+        f"{what} Nothing was changed. Reword the step in {ctx.runs.plan_markdown_path(run.id)} or make the change"
         f" by hand and commit it, then: gearshift resume {run.id}",
         step_id=step.id,
     )
