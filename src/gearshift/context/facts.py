@@ -55,6 +55,8 @@ _IMPORTS = {
 _IMPORTS["typescript"] = _IMPORTS["vue"] = _IMPORTS["svelte"] = _IMPORTS["javascript"]
 _IMPORTS["kotlin"] = _IMPORTS["java"]
 _JS_EXTENSIONS = ("", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".mts", ".vue", "/index.ts", "/index.js", "/index.tsx")
+# TypeScript's ESM style imports a module by the name it compiles to: these are the sources of each.
+_ESM_SOURCES = {"js": ("ts", "tsx"), "jsx": ("tsx",), "mjs": ("mts",), "cjs": ("cts",)}
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -178,7 +180,11 @@ def _resolve_one(path: str, language: str, name: str, paths: set[str], by_module
         if not name.startswith("."):
             return None
         base = os.path.normpath(str(PurePosixPath(path).parent / name)).replace(os.sep, "/")
-        return next((base + ext for ext in _JS_EXTENSIONS if base + ext in paths), None)
+        found = next((base + ext for ext in _JS_EXTENSIONS if base + ext in paths), None)
+        stem, dot, suffix = base.rpartition(".")
+        if found is None and dot and suffix in _ESM_SOURCES:  # './options.js' written for options.ts
+            found = next((f"{stem}.{source}" for source in _ESM_SOURCES[suffix] if f"{stem}.{source}" in paths), None)
+        return found
     if language == "go":
         directory = name.rsplit("/", 1)[-1]
         return next((p for p in sorted(paths) if p.endswith(".go") and PurePosixPath(p).parent.name == directory), None)

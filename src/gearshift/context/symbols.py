@@ -9,6 +9,17 @@ from typing import Any
 
 from gearshift.context.facts import LANGUAGES
 
+# Test cases in JS/TS are calls, not definitions: test('...'), it('...'), describe('...'), also as
+# test.each(...)('...'), it.only('...') and the like; their names are what a planner looks for.
+_TEST_CALLS = """
+        (call_expression
+            function: [
+                (identifier) @callee
+                (member_expression object: (identifier) @callee)
+                (call_expression function: (member_expression object: (identifier) @callee))]
+            arguments: (arguments . [(string (string_fragment) @name) (template_string) @name])) @test"""
+_TEST_FUNCTIONS = {"test", "it", "describe", "suite", "bench"}
+
 # language -> (grammar module, its language function, query of definitions)
 _GRAMMARS: dict[str, tuple[str, str, str]] = {
     "python": (
@@ -25,7 +36,7 @@ _GRAMMARS: dict[str, tuple[str, str, str]] = {
         (class_declaration name: (identifier) @name) @class
         (function_declaration name: (identifier) @name) @function
         (method_definition name: (property_identifier) @name) @method
-        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function""",
+        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function""" + _TEST_CALLS,
     ),
     "typescript": (
         "tree_sitter_typescript",
@@ -36,7 +47,7 @@ _GRAMMARS: dict[str, tuple[str, str, str]] = {
         (type_alias_declaration name: (type_identifier) @name) @type
         (function_declaration name: (identifier) @name) @function
         (method_definition name: (property_identifier) @name) @method
-        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function""",
+        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function""" + _TEST_CALLS,
     ),
     "tsx": (
         "tree_sitter_typescript",
@@ -46,7 +57,7 @@ _GRAMMARS: dict[str, tuple[str, str, str]] = {
         (interface_declaration name: (type_identifier) @name) @interface
         (function_declaration name: (identifier) @name) @function
         (method_definition name: (property_identifier) @name) @method
-        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function""",
+        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function""" + _TEST_CALLS,
     ),
     "go": (
         "tree_sitter_go",
@@ -91,7 +102,7 @@ _FUNCTION_LIKE = {
 @dataclass(frozen=True)
 class Symbol:
     name: str
-    kind: str  # class, function, method, interface, type, struct, enum, trait
+    kind: str  # class, function, method, interface, type, struct, enum, trait, test (a JS/TS test call)
     line: int  # 1-based
     end_line: int
     signature: str
@@ -131,8 +142,15 @@ def extract_symbols(path: str, source: bytes) -> list[Symbol]:
         names = captures.get("name")
         if not names:
             continue
-        kind, nodes = next((k, v) for k, v in captures.items() if k != "name")
+        kind, nodes = next((k, v) for k, v in captures.items() if k not in ("name", "callee"))
         node = nodes[0]
+        name = (names[0].text or b"").decode("utf-8", "replace").strip("`")
+        if kind == "test":  # tests nest inside describe() callbacks: every one of them counts
+            callee = (captures["callee"][0].text or b"").decode()
+            if callee not in _TEST_FUNCTIONS:  # the query matches any call with a string first
+                continue
+            symbols.append(Symbol(name, kind, node.start_point[0] + 1, node.end_point[0] + 1, f"{callee}({name!r})"))
+            continue
         place = _enclosing(node)
         if place == "function":
             continue  # a helper nested in a function is not a key symbol of the file
@@ -140,7 +158,7 @@ def extract_symbols(path: str, source: bytes) -> list[Symbol]:
             kind = "method"
         symbols.append(
             Symbol(
-                name=(names[0].text or b"").decode("utf-8", "replace"),
+                name=name,
                 kind=kind,
                 line=node.start_point[0] + 1,
                 end_line=node.end_point[0] + 1,
