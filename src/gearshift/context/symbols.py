@@ -36,7 +36,9 @@ _GRAMMARS: dict[str, tuple[str, str, str]] = {
         (class_declaration name: (identifier) @name) @class
         (function_declaration name: (identifier) @name) @function
         (method_definition name: (property_identifier) @name) @method
-        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function""" + _TEST_CALLS,
+        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function
+"""
+        + _TEST_CALLS,
     ),
     "typescript": (
         "tree_sitter_typescript",
@@ -47,7 +49,9 @@ _GRAMMARS: dict[str, tuple[str, str, str]] = {
         (type_alias_declaration name: (type_identifier) @name) @type
         (function_declaration name: (identifier) @name) @function
         (method_definition name: (property_identifier) @name) @method
-        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function""" + _TEST_CALLS,
+        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function
+"""
+        + _TEST_CALLS,
     ),
     "tsx": (
         "tree_sitter_typescript",
@@ -57,7 +61,9 @@ _GRAMMARS: dict[str, tuple[str, str, str]] = {
         (interface_declaration name: (type_identifier) @name) @interface
         (function_declaration name: (identifier) @name) @function
         (method_definition name: (property_identifier) @name) @method
-        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function""" + _TEST_CALLS,
+        (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function
+"""
+        + _TEST_CALLS,
     ),
     "go": (
         "tree_sitter_go",
