@@ -19,12 +19,12 @@ from pathlib import Path
 
 from demo import TASK, TEST_CMD, TRANSCRIPT, environment, prepare_project
 
-from gearshift.effort import Effort
 from gearshift.gateway import Gateway
 from gearshift.ledger import Ledger
-from gearshift.models import Reply, Request, Usage
+from gearshift.models import Request, Usage
 from gearshift.models.transcript import RecordingProvider
 from gearshift.settings import Settings
+from gearshift.testing import FunctionProvider
 from gearshift.workflow import RunOptions, Workflow
 
 PLAN = {
@@ -221,27 +221,20 @@ REVIEW = {
 }
 
 
-class ScriptedReplies:
-    """Hands back the replies above by what each request asks. Used only to write the transcript."""
+def scripted_reply(request: Request) -> str:
+    """The replies above, by what each request asks. Used only to write the transcript."""
+    schema = request.schema.name if request.schema else None
+    if schema == "plan":
+        return json.dumps(PLAN)
+    if schema == "review":
+        return json.dumps(REVIEW)
+    if "# The check failed after this step" in request.input:
+        return FIX_REPLIES[_number(request.input, "so that step ")]
+    return STEP_REPLIES[_number(request.input, "Implement step ")]
 
-    name = "openai"
-    billing = None
 
-    def supported_efforts(self, model: str) -> tuple[Effort, ...]:
-        return tuple(Effort)
-
-    def complete(self, request: Request, effort_sent: Effort | None) -> Reply:
-        schema = request.schema.name if request.schema else None
-        if schema == "plan":
-            text = json.dumps(PLAN)
-        elif schema == "review":
-            text = json.dumps(REVIEW)
-        elif "# The check failed after this step" in request.input:
-            text = FIX_REPLIES[_number(request.input, "so that step ")]
-        else:
-            text = STEP_REPLIES[_number(request.input, "Implement step ")]
-        usage = Usage(input_tokens=len(request.instructions + request.input) // 4, output_tokens=len(text) // 4)
-        return Reply(text=text, usage=usage, model=request.model, effort_sent=effort_sent, request_id="scripted")
+def estimated_usage(request: Request, text: str) -> Usage:
+    return Usage(input_tokens=len(request.instructions + request.input) // 4, output_tokens=len(text) // 4)
 
 
 def _number(text: str, after: str) -> int:
@@ -260,11 +253,13 @@ def main() -> None:
                 Settings(),
                 ledger,
                 Gateway(ledger),
-                providers={"openai": RecordingProvider(ScriptedReplies(), TRANSCRIPT)},
+                providers=RecordingProvider(
+                    FunctionProvider(scripted_reply, name="openai", usage=estimated_usage), TRANSCRIPT
+                ),
                 say=print,
             )
-            run_id = workflow.run(TASK, RunOptions(test_cmd=TEST_CMD), lambda plan, path: True)
-            assert workflow.get_run(run_id)["status"] == "done", workflow.get_run(run_id)
+            result = workflow.run(TASK, RunOptions(test_cmd=TEST_CMD))
+            assert result.status == "done", result
     print(f"wrote {TRANSCRIPT}")
 
 

@@ -102,6 +102,7 @@ class ScriptedModel:
     step_edits: dict[int, str] = field(default_factory=lambda: dict(STEP_EDITS))
     fix_edits: dict[int, str] = field(default_factory=lambda: dict(FIX_EDITS))
     asked: list[str] = field(default_factory=list)  # what each request was: plan, step 1, fix 1, review
+    inputs: list[str] = field(default_factory=list)  # the text of each request, in order
     before_reply: Callable[[int], None] | None = None  # called with the request number (from 1)
 
     def __call__(self, seen: Seen) -> Scripted:
@@ -121,6 +122,7 @@ class ScriptedModel:
         )
 
     def answer(self, kind: str | None, text: str) -> str:
+        self.inputs.append(text)
         if kind == "plan":
             what, reply = "plan", json.dumps(self.plan)
         elif kind == "review":

@@ -301,3 +301,34 @@ def test_a_plan_that_does_not_fit_its_schema_is_a_reply_format_error_recorded_as
     call = wf.ledger.calls(run_id=run["id"])[0]
     assert (call["phase"], call["status"]) == ("plan", "error")
     assert call["output_tokens"] > 0  # the misfit reply was billed, and is accounted for
+
+
+def test_the_reviewer_sees_the_checks_on_the_base_and_after_each_step_and_whole_functions(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    (repo / "calc.py").write_text("def add(a, b):\n    # adds\n    # one\n    # two\n    # three\n    return a + b\n")
+    git(repo, "commit", "-qam", "a longer add")
+    model = ScriptedModel()
+    wf = workflow(repo, model=model)
+    run_id = wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always).run_id
+
+    review_input = model.inputs[model.asked.index("review")]
+    assert "- on the base commit, before any step: passed" in review_input
+    assert "- after step 1 (Add mul): passed" in review_input  # after its fix
+    assert "- after step 3 (Document the functions): passed" in review_input
+    assert "- now, after all steps: passed" in review_input
+    assert "     # adds\n" in review_input  # the changed function whole, beyond three lines of context
+    steps = wf.ledger.steps(run_id)
+    assert [s["check_result"] for s in steps] == ["passed", "passed", "passed"]
+    assert wf.get_run(run_id).base_check == "passed"
+
+
+def test_a_base_that_already_fails_is_told_to_the_reviewer(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    (repo / "check.py").write_text((repo / "check.py").read_text() + "assert False, 'broken before the run'\n")
+    git(repo, "commit", "-qam", "a failing check")
+    model = ScriptedModel()
+    wf = workflow(repo, model=model, checks={"fix_attempts": 0})
+    with pytest.raises(StepFailed):
+        wf.run(TASK, RunOptions(test_cmd=TEST_CMD), always)
+    base_check = wf.get_run(wf.runs.resolve(None)).base_check
+    assert base_check is not None and base_check.startswith("failed (1): AssertionError: broken before the run")

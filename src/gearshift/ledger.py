@@ -82,6 +82,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0003_check_results",
+        """
+        ALTER TABLE runs ADD COLUMN base_check TEXT;
+        ALTER TABLE steps ADD COLUMN check_result TEXT;
+        ALTER TABLE steps ADD COLUMN tests_at_base TEXT;
+        """,
+    ),
 ]
 
 CALL_COLUMNS = (

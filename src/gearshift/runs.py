@@ -61,6 +61,7 @@ class RunState:
     max_tokens: int | None
     max_usd: float | None
     message: str | None
+    base_check: str | None  # the test command's verdict on the base commit, before any step
 
     def effort(self, phase: str) -> Effort:
         return self.efforts[phase]
@@ -82,6 +83,7 @@ class RunState:
             max_tokens=row["max_tokens"],
             max_usd=row["max_usd"],
             message=row["message"],
+            base_check=row.get("base_check"),
         )
 
 
@@ -97,6 +99,8 @@ class StepState:
     touched: tuple[str, ...]
     leftover: str | None  # fingerprint of the tree a failed step left, to notice a person's changes
     error: str | None
+    check_result: str | None  # the test command's verdict after the step: passed, failed, timed out
+    tests_at_base: str | None  # the step's new tests run against the base commit's code: fail or pass there
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> StepState:
@@ -111,6 +115,8 @@ class StepState:
             touched=tuple(json.loads(row["touched"] or "[]")),
             leftover=row["leftover"],
             error=row["error"],
+            check_result=row.get("check_result"),
+            tests_at_base=row.get("tests_at_base"),
         )
 
 

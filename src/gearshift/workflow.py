@@ -207,6 +207,7 @@ class Workflow:
             plan = self._reconcile_plan(run)
             checkout, run = run_checkout.prepare(context, run)
             self.runs.update(run_id, status=RunStatus.IMPLEMENTING, message=None)
+            implement_phase.check_base(context, run, checkout)
             with self._failures(run_id, _step_failure(run_id)):
                 for step in plan.steps:
                     implement_phase.implement_step(context, run, plan, step, checkout)

@@ -195,8 +195,9 @@ def stash_leftovers(cwd: Path, message: str, paths: list[str]) -> bool:
     return True
 
 
-def diff(cwd: Path, base: str, *, max_lines_per_file: int = 400, max_chars: int = 60_000) -> str:
-    """``git diff base..HEAD``, bounded: a huge file's diff is cut, with a note of what was left out."""
+def diff(cwd: Path, base: str, *, max_lines_per_file: int = 600, max_chars: int = 80_000) -> str:
+    """``git diff base..HEAD`` with every changed function whole (a reviewer checks a claim against the
+    code around it, not three lines of it), bounded: a huge file's diff is cut, saying what was left out."""
     from gearshift.context.files import is_secret
 
     names = git(cwd, "diff", "--name-only", f"{base}..HEAD").splitlines()
@@ -206,7 +207,7 @@ def diff(cwd: Path, base: str, *, max_lines_per_file: int = 400, max_chars: int 
         if is_secret(name):  # never shown to a model, even as a diff
             parts.append(f"[gearshift: the diff of {name} is left out: it looks like a secrets file]\n")
             continue
-        text = git(cwd, "diff", f"{base}..HEAD", "--", name)
+        text = git(cwd, "diff", "--function-context", f"{base}..HEAD", "--", name)
         lines = text.splitlines()
         if len(lines) > max_lines_per_file:
             text = "\n".join(lines[:max_lines_per_file]) + (

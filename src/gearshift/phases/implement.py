@@ -196,12 +196,33 @@ def _check_and_fix(
 
 
 def _check(ctx: PhaseContext, run: RunState, step: Step, checkout: workspace.Checkout) -> CheckResult:
+    """Run the test command after the step (or a fix); the last verdict is the step's, for the reviewer."""
     assert run.test_cmd is not None
     checks = ctx.settings.checks
     result = run_check(run.test_cmd, checkout.path, timeout=checks.timeout, shell=checks.shell)
-    verdict = "passed" if result.passed else ("timed out" if result.timed_out else f"failed ({result.exit_code})")
-    ctx.say(f"step {step.id}: check {verdict} in {result.seconds:.1f}s")
+    ctx.runs.set_step(run.id, step.id, check_result=verdict(result))
+    ctx.say(f"step {step.id}: check {verdict(result, short=True)} in {result.seconds:.1f}s")
     return result
+
+
+def check_base(ctx: PhaseContext, run: RunState, checkout: workspace.Checkout) -> None:
+    """Before the first step, while the checkout is still the base commit: how the tests stand without
+    the run's changes, so that the reviewer can tell what the run broke from what was broken."""
+    if not run.test_cmd or run.base_check is not None or workspace.head(checkout.path) != checkout.base:
+        return
+    checks = ctx.settings.checks
+    result = run_check(run.test_cmd, checkout.path, timeout=checks.timeout, shell=checks.shell)
+    ctx.runs.update(run.id, base_check=verdict(result))
+    ctx.say(f"the check on the base commit {verdict(result, short=True)} in {result.seconds:.1f}s")
+
+
+def verdict(result: CheckResult, *, short: bool = False) -> str:
+    """passed / failed (exit N) / timed out, and for a failure its last line of output unless ``short``."""
+    if result.passed:
+        return "passed"
+    said = "timed out" if result.timed_out else f"failed ({result.exit_code})"
+    last = next((line.strip() for line in reversed(result.output.splitlines()) if line.strip()), "")
+    return said if short or not last else f"{said}: {last[:200]}"
 
 
 def _changed_since(checkout: workspace.Checkout, state: StepState) -> bool:

@@ -42,12 +42,19 @@ def make_review(ctx: PhaseContext, run: RunState, plan: Plan, checkout: workspac
 
 
 def _check_summary(ctx: PhaseContext, run: RunState, checkout: workspace.Checkout) -> str:
+    """The test command's verdicts: on the base commit, after each step, and now (with its output)."""
     if not run.test_cmd:
         return "(no test command configured)"
+    lines = [f"$ {run.test_cmd}", f"- on the base commit, before any step: {run.base_check or 'not run'}"]
+    for step in ctx.runs.steps(run.id):
+        line = f"- after step {step.step_id} ({step.title}): {step.check_result or 'not run'}"
+        if step.tests_at_base:
+            line += f"; its tests on the base commit's code: {step.tests_at_base}"
+        lines.append(line)
     checks = ctx.settings.checks
     result = run_check(run.test_cmd, checkout.path, timeout=checks.timeout, shell=checks.shell)
-    summary = f"$ {result.command}\n{'passed' if result.passed else 'FAILED'}\n"
-    return summary + truncate_output(result.output, head=10, tail=30)
+    lines.append(f"- now, after all steps: {'passed' if result.passed else 'FAILED'}")
+    return "\n".join(lines) + "\n" + truncate_output(result.output, head=10, tail=30)
 
 
 def build_request(task: str, plan: Plan, diff: str, checks: str, model: str, effort: Effort) -> Request:
