@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gearshift.errors import PlanSyntaxError
 
@@ -27,7 +27,8 @@ class Step(_Strict):
     id: int
     title: str
     description: str
-    files: list[str]
+    files: list[str]  # what the step changes or creates
+    reads: list[str] = Field(default_factory=list)  # what it only needs to read (a plan may leave it out)
     acceptance: list[str]
     kind: StepKind
     security_critical: bool
@@ -53,13 +54,14 @@ def plan_json_schema() -> dict[str, Any]:
 
 
 def _strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    # Strict structured output wants no titles/defaults noise and additionalProperties false
-    # everywhere; pydantic already lists every field as required, since none has a default.
+    # Strict structured output wants no titles/defaults noise, additionalProperties false and
+    # every property required everywhere (a field with a default is optional only when parsing).
     def clean(node: Any) -> Any:
         if isinstance(node, dict):
             out = {k: clean(v) for k, v in node.items() if k not in ("title", "default")}
             if "properties" in node:  # property names are data, not schema keywords: keep them all
                 out["properties"] = {name: clean(value) for name, value in node["properties"].items()}
+                out["required"] = list(node["properties"])
             if out.get("type") == "object":
                 out["additionalProperties"] = False
             return out
@@ -97,7 +99,7 @@ _SECTIONS = {
     "testing": "Testing Strategy",
 }
 _STEP_HEADING = re.compile(r"^### (?:Step )?(\d+)[.:)]\s*(.*)$")
-_FIELD = re.compile(r"^- (Kind|Files|Security critical|Acceptance|Ambiguities):\s*(.*)$")
+_FIELD = re.compile(r"^- (Kind|Files|Reads|Security critical|Acceptance|Ambiguities):\s*(.*)$")
 _LIST_FIELDS = {"Acceptance": "acceptance", "Ambiguities": "ambiguities"}
 _SUB_ITEM = re.compile(r"^\s{2,}- (.*)$")
 _MITIGATION = re.compile(r"^\s{2,}Mitigation:\s*(.*)$")
@@ -120,6 +122,10 @@ def _description_lines(text: str) -> list[str]:
     return [_escape_line(line) for line in lines]
 
 
+def _paths(paths: list[str]) -> str:
+    return ", ".join(one_line(p).replace(",", " ") for p in paths)
+
+
 def render_plan_markdown(plan: Plan, task: str = "") -> str:
     out: list[str] = [f"# Plan: {one_line(task)}" if task.strip() else "# Plan", ""]
     out += [f"## {_SECTIONS['summary']}", *_description_lines(plan.summary), ""]
@@ -129,7 +135,9 @@ def render_plan_markdown(plan: Plan, task: str = "") -> str:
         out.append(f"### {step.id}. {one_line(step.title)}")
         out += _description_lines(step.description)
         out.append(f"- Kind: {step.kind}")
-        out.append(f"- Files: {', '.join(one_line(f).replace(',', ' ') for f in step.files)}")
+        out.append(f"- Files: {_paths(step.files)}")
+        if step.reads:
+            out.append(f"- Reads: {_paths(step.reads)}")
         out.append(f"- Security critical: {'yes' if step.security_critical else 'no'}")
         for label, key in _LIST_FIELDS.items():
             items = getattr(step, key)
@@ -223,6 +231,7 @@ def _parse_steps(lines: list[tuple[int, str]], source: str) -> list[Step]:
                 title=fields["title"],
                 description="\n".join(description).strip(),
                 files=fields.get("files", []),
+                reads=fields.get("reads", []),
                 acceptance=fields.get("acceptance", []),
                 kind=fields.get("kind", "implementation"),
                 security_critical=fields.get("security_critical", False),
@@ -257,8 +266,8 @@ def _parse_steps(lines: list[tuple[int, str]], source: str) -> list[Step]:
                         source, number, f"unknown kind {value!r}; choose one of {', '.join(STEP_KINDS)}"
                     )
                 fields["kind"] = value
-            elif label == "Files":
-                fields["files"] = [one_line(f) for f in value.split(",") if f.strip()]
+            elif label in ("Files", "Reads"):
+                fields[label.lower()] = [one_line(f) for f in value.split(",") if f.strip()]
             elif label == "Security critical":
                 if value.lower() not in ("yes", "no"):
                     raise PlanSyntaxError(source, number, "'Security critical' is yes or no")

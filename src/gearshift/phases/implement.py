@@ -67,7 +67,7 @@ def implement_step(
     )
     choice = ctx.choice("implement")
     request = build_step_request(
-        run.task, plan, step, _files(ctx, checkout, list(step.files), step), choice.model, effort
+        run.task, plan, step, _files(ctx, checkout, [*step.files, *step.reads], step), choice.model, effort
     )
     # the step boundary: stop here, before the step starts, if the budget cannot cover its first call
     ctx.gateway.check_budget(run.id, request)
@@ -172,7 +172,7 @@ def _check_and_fix(
         if attempt > 1 and effort.rank < Effort.HIGH.rank:
             effort = Effort.HIGH
         ctx.say(f"step {step.id}: the check failed; fix attempt {attempt}/{attempts} at {effort}")
-        files = _files(ctx, checkout, sorted(set(step.files) | touched | added), step)
+        files = _files(ctx, checkout, sorted(set(step.files) | set(step.reads) | touched | added), step)
         request = build_fix_request(run.task, plan, step, files, result, choice.model, effort)
         added |= set(_apply_with_retries(ctx, run, step, request, "fix", checkout))
         ctx.runs.set_step(run.id, step.id, touched=touched | added)
@@ -254,7 +254,9 @@ def _finish_by_hand(
 
 
 def _files(ctx: PhaseContext, checkout: workspace.Checkout, paths: list[str], step: Step) -> str:
-    """The step's files as the model sees them: whole when they fit, else what the step names."""
+    """The step's files (those it changes, then those it reads) as the model sees them: whole when they
+    fit, else what the step names."""
+    paths = list(dict.fromkeys(paths))
     model = ctx.choice("implement").model
     step_text = f"{step.title}\n{step.description}\n{' '.join(step.acceptance)}"
     return step_files_context(

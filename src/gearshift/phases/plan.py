@@ -7,6 +7,7 @@ before implementing).
 from __future__ import annotations
 
 from gearshift.context.budget import map_budget
+from gearshift.context.manifests import dependency_manifests, render_manifests
 from gearshift.context.repomap import build_map
 from gearshift.effort import Effort
 from gearshift.gateway import CallSite
@@ -24,16 +25,25 @@ Produce a plan for the task, fitting the JSON schema:
 - summary: what will be built and why, in a few sentences.
 - architecture_decisions: the decisions implementation must follow (libraries, data shapes,
   interfaces, where code goes), each one line.
-- steps: small, ordered steps; each one is implemented in one reply, alone, with only its own
-  files in view. For each: a short imperative title; a description precise enough to follow
-  without guessing; files (paths relative to the repository root, existing or new); acceptance
-  criteria a reviewer can check; kind; security_critical (true for authentication,
-  authorization, crypto, secrets, injection or payments); ambiguities (open questions the plan
-  could not settle; empty if none). Put tests in the step that needs them, or in testing steps.
+- steps: small, ordered steps; each one is implemented in one reply, alone, seeing only the
+  files the step lists. For each: a short imperative title; a description precise enough to
+  follow without guessing; files (what the step changes or creates, paths relative to the
+  repository root); reads (files the step must see but not change: the code it calls, the
+  fixtures its tests use, the config it extends; empty if none); acceptance criteria a reviewer
+  can check; kind; security_critical (true for authentication, authorization, crypto, secrets,
+  injection or payments); ambiguities (open questions the plan could not settle; empty if none).
+- The test command runs after every step, and a step whose tests fail goes to a fix loop: every
+  step must leave the whole suite passing. Change a test in the same step as the code it tests,
+  and update the tests an interface change breaks in the step that makes the change.
 - risks: what could go wrong (security, data loss, performance, compatibility) and the
   mitigation for each.
 - testing_strategy: how the result will be tested.
-Do not write code. Plan only what the task asks for: no extra layers, no speculative features."""
+Do not write code. Plan only what the task asks for: no extra layers, no speculative features.
+
+What you see: the task, a map of the repository (files ranked for the task, with their key
+symbols; not their code), the dependency manifests in full, and the test command. What you do
+not see is the code itself: plan from the map, and name in a step's reads what it must look at.
+Use only libraries the manifests list, unless the task asks for a new one (then say so in a step)."""
 
 
 ONE_STEP = "\n\nThis task is a small, single-place change: make a plan of exactly one step."
@@ -54,7 +64,10 @@ def make_plan(ctx: PhaseContext, run: RunState) -> Plan:
     )
     route = ctx.runs.read_json(run.id, "route.json")
     one_step = bool(route and route["route"]["facts"].get("trivial"))
-    request = build_request(run.task, repo_map.render(), choice.model, effort, one_step=one_step)
+    manifests = render_manifests(dependency_manifests(ctx.root))
+    request = build_request(
+        run.task, repo_map.render(), choice.model, effort, one_step=one_step, manifests=manifests, test_cmd=run.test_cmd
+    )
     plan = ctx.gateway.call_structured(provider, request, CallSite(phase="plan", run_id=run.id), plan_from_reply)
     ctx.runs.save_plan(run.id, plan, run.task)
     ctx.runs.update(run.id, status=RunStatus.PLANNED, message=None)
@@ -62,10 +75,23 @@ def make_plan(ctx: PhaseContext, run: RunState) -> Plan:
     return plan
 
 
-def build_request(task: str, repo_map: str, model: str, effort: Effort, *, one_step: bool = False) -> Request:
+def build_request(
+    task: str,
+    repo_map: str,
+    model: str,
+    effort: Effort,
+    *,
+    one_step: bool = False,
+    manifests: str = "",
+    test_cmd: str | None = None,
+) -> Request:
+    tests = f"`{test_cmd}`, after every step" if test_cmd else "none is configured; say in the plan how to test"
     return Request(
         instructions=INSTRUCTIONS + (ONE_STEP if one_step else ""),
-        input=f"# Task\n{task}\n\n# Repository\n{repo_map}\n",
+        input=(
+            f"# Task\n{task}\n\n# Test command\n{tests}\n\n# Dependency manifests\n{manifests}"
+            f"# Repository\n{repo_map}\n"
+        ),
         model=model,
         effort=effort,
         schema=JsonSchema(name="plan", schema=plan_json_schema()),
