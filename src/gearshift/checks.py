@@ -7,6 +7,7 @@ import shlex
 import signal
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,14 @@ class CheckResult:
         return self.exit_code is None
 
 
-def run_check(command: str, cwd: Path, *, timeout: float = 600, shell: bool = False) -> CheckResult:
+def run_check(
+    command: str,
+    cwd: Path,
+    *,
+    timeout: float = 600,
+    shell: bool = False,
+    extra_env: Mapping[str, str] | None = None,
+) -> CheckResult:
     """Run ``command`` without a shell unless asked; at the time limit kill its whole process group."""
     argv: str | list[str] = command if shell else shlex.split(command)
     if not argv:
@@ -40,6 +48,7 @@ def run_check(command: str, cwd: Path, *, timeout: float = 600, shell: bool = Fa
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            env={**os.environ, **extra_env} if extra_env else None,
             start_new_session=True,  # its own process group, so a hung child dies with it
         )
     except FileNotFoundError:

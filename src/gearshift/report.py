@@ -265,6 +265,17 @@ def route_text(record: Mapping[str, Any]) -> Any:
     return Text("\n".join(lines))
 
 
+def tests_at_base_text(steps: Iterable[Mapping[str, Any]]) -> Any:
+    """Each step's new or changed tests, run on the base commit's code: do they test the change?"""
+    from rich.text import Text
+
+    lines = [f"  step {row['step_id']}: {row['tests_at_base']}" for row in steps if row.get("tests_at_base")]
+    if not lines:
+        return None
+    style = "yellow" if any("do not test" in line for line in lines) else "green"
+    return Text("\n".join(["Tests on the base commit's code:", *lines]), style=style)
+
+
 def findings_text(findings: list[Mapping[str, Any]]) -> Any:
     from rich.text import Text
 

@@ -235,7 +235,7 @@ def show(run_arg: RunArg = None, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(details)
         return
-    from gearshift.report import findings_text, phase_table, route_text, run_panel, steps_table
+    from gearshift.report import findings_text, phase_table, route_text, run_panel, steps_table, tests_at_base_text
 
     console = stdout()
     console.print(run_panel(details["run"], details["plan"], details["review"]))
@@ -243,6 +243,8 @@ def show(run_arg: RunArg = None, as_json: JsonOpt = False) -> None:
         console.print(route_text(details["route"]))
     if details["steps"]:
         console.print(steps_table(details["steps"]))
+        if (probes := tests_at_base_text(details["steps"])) is not None:
+            console.print(probes)
     if details["phases"]:
         console.print(phase_table(details["phases"]))
     if details["antipatterns"] is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from gearshift import antipatterns, workspace
-from gearshift.checks import CheckResult, run_check
+from gearshift.checks import CheckResult, run_check, truncate_output
 from gearshift.context.step_files import step_files_context
 from gearshift.context.tokens import counter_for
 from gearshift.edits import apply_edit_blocks, parse_edit_blocks
@@ -24,6 +24,7 @@ from gearshift.models import Request
 from gearshift.phases import PhaseContext
 from gearshift.phases.implement_prompts import build_fix_request, build_retry_request, build_step_request
 from gearshift.plan import Plan, Step
+from gearshift.probe import BaseProbe, find_test_files, probe_at_base
 from gearshift.routing import Thresholds, step_effort
 from gearshift.runs import RunState, StepState, StepStatus
 
@@ -87,6 +88,7 @@ def implement_step(
         touched = set(_apply_with_retries(ctx, run, step, request, "implement", checkout))
         ctx.runs.set_step(run.id, step.id, touched=touched)
         touched |= _check_and_fix(ctx, run, plan, step, checkout, touched)
+        touched |= _test_the_change(ctx, run, plan, step, checkout, touched)
     except BudgetReached:
         # reached inside the step (a fix): undo the step's partial work, keeping it in the stash
         written = ctx.runs.step(run.id, step.id)
@@ -193,6 +195,64 @@ def _check_and_fix(
         f" gearshift resume {run.id}; or edit the step in plan.md and resume to try it afresh",
         step_id=step.id,
     )
+
+
+def _test_the_change(
+    ctx: PhaseContext, run: RunState, plan: Plan, step: Step, checkout: workspace.Checkout, touched: set[str]
+) -> set[str]:
+    """Run the step's new or changed tests on the base commit's code. Passing there, they do not test
+    the change: say so, and for a bug fix ask once for tests that fail without the fix."""
+    tests = find_test_files(touched)
+    if not tests or not run.test_cmd:
+        return set()
+    probe = _probe(ctx, run, step, checkout, tests)
+    added: set[str] = set()
+    if probe.passes_at_base and _is_bug_fix(ctx, run, step):
+        ctx.say(f"step {step.id}: its tests pass without the fix; asking once for tests that fail without it")
+        unmoved = CheckResult(
+            command=f"{run.test_cmd} on the base commit's code, with this step's tests",
+            passed=False,
+            exit_code=0,
+            output=(
+                f"These tests pass without the fix, so they do not test it: {', '.join(tests)}.\n"
+                "Change them so that they fail on the code before this step and pass with it.\n"
+                + truncate_output(probe.output, head=10, tail=20)
+            ),
+            seconds=0.0,
+        )
+        files = _files(ctx, checkout, sorted(set(step.files) | set(step.reads) | touched), step)
+        request = build_fix_request(run.task, plan, step, files, unmoved, ctx.choice("fix").model, run.effort("fix"))
+        added = set(_apply_with_retries(ctx, run, step, request, "fix", checkout))
+        ctx.runs.set_step(run.id, step.id, touched=touched | added)
+        added |= _check_and_fix(ctx, run, plan, step, checkout, touched | added)
+        probe = _probe(ctx, run, step, checkout, find_test_files(touched | added))
+    if probe.passes_at_base:
+        ctx.say(f"step {step.id}: its tests ({', '.join(probe.files)}) {probe.verdict}")
+    return added
+
+
+def _probe(ctx: PhaseContext, run: RunState, step: Step, checkout: workspace.Checkout, tests: list[str]) -> BaseProbe:
+    """Run ``tests`` on the base commit's code and record the verdict (red or green) on the step."""
+    assert run.test_cmd is not None
+    checks = ctx.settings.checks
+    base = ctx.runs.get(run.id).base_check
+    probe = probe_at_base(
+        ctx.root,
+        checkout.path,
+        checkout.base,
+        tests,
+        run.test_cmd,
+        timeout=checks.timeout,
+        shell=checks.shell,
+        base_passed=None if base is None else base == "passed",
+    )
+    ctx.runs.set_step(run.id, step.id, tests_at_base=f"{', '.join(tests)}: {probe.verdict}")
+    return probe
+
+
+def _is_bug_fix(ctx: PhaseContext, run: RunState, step: Step) -> bool:
+    route = ctx.runs.read_json(run.id, "route.json") or {}
+    return step.kind == "bug_fix" or route.get("route", {}).get("task_type") == "bug_fix"
 
 
 def _check(ctx: PhaseContext, run: RunState, step: Step, checkout: workspace.Checkout) -> CheckResult:
