@@ -13,9 +13,19 @@ import pytest
 from fakeapi import FakeAPI, Scripted, error_reply, messages_reply, responses_reply
 from helpers import gateway, provider, request, settings_for
 
+from gearshift.checks import PROMPT_OUTPUT_CHARS, CheckResult
+from gearshift.effort import Effort
 from gearshift.errors import ProviderError
 from gearshift.gateway import CallSite, Gateway
 from gearshift.models._sdk_http import MAX_REPLY_BYTES
+from gearshift.phases.implement_prompts import (
+    QUOTED_PROBLEM_CHARS,
+    QUOTED_REPLY_CHARS,
+    build_fix_request,
+    build_retry_request,
+    build_step_request,
+)
+from gearshift.plan import Plan, Step
 
 
 @dataclass(frozen=True)
@@ -112,3 +122,44 @@ def test_a_reply_within_the_limits_still_arrives(fake_api: FakeAPI, tmp_path: Pa
     assert fake_api.seen[0].headers["accept-encoding"] == "identity"
     [row] = gw.ledger.calls()
     assert row["status"] == "ok"
+
+
+# --- prompts ---------------------------------------------------------------------------------
+
+
+def _step() -> tuple[Plan, Step]:
+    step = Step(
+        id=1,
+        title="Add a greeting",
+        description="Add greet() to app.py.",
+        files=["app.py"],
+        acceptance=["greet() returns 'hi'"],
+        kind="implementation",
+        security_critical=False,
+        ambiguities=[],
+    )
+    plan = Plan(summary="Greet.", architecture_decisions=[], steps=[step], risks=[], testing_strategy=[])
+    return plan, step
+
+
+def test_a_retry_quotes_a_bounded_part_of_a_bad_reply() -> None:
+    plan, step = _step()
+    original = build_step_request("greet", plan, step, "app.py: (empty)\n", "gpt-5.4", Effort.MEDIUM)
+    garbage = "START " + "garbage " * 1_300_000 + " END"  # a 10 MB reply
+    problem = "no edit blocks found in: " + garbage
+    retry = build_retry_request(original, garbage, problem)
+    added = len(retry.input) - len(original.input)
+    assert added < QUOTED_REPLY_CHARS + QUOTED_PROBLEM_CHARS + 1_000
+    quoted = retry.input[len(original.input) :]
+    assert "START garbage" in quoted and "garbage  END" in quoted  # its start and its end
+    assert "characters left out" in quoted
+
+
+def test_a_fix_prompt_quotes_a_bounded_part_of_one_huge_line() -> None:
+    plan, step = _step()
+    line = "E   AssertionError: " + "x" * 5_000_000 + " (the end of the line)"
+    check = CheckResult("pytest -q", False, 1, f"collected 1 item\n{line}\n1 failed in 0.1s\n", 0.1)
+    fix = build_fix_request("greet", plan, step, "app.py: (empty)\n", check, "gpt-5.4", Effort.MEDIUM)
+    assert len(fix.input) < PROMPT_OUTPUT_CHARS + 5_000
+    assert "E   AssertionError: xxx" in fix.input
+    assert "1 failed in 0.1s" in fix.input
