@@ -19,16 +19,18 @@ from gearshift.checks import run_check
 DAEMON = """\
 import os, sys, time
 pid_dir, then = sys.argv[1], sys.argv[2]
+daemon_pid = os.path.join(pid_dir, "daemon.pid")
 open(os.path.join(pid_dir, "command.pid"), "w").write(str(os.getpid()))
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
-        path = os.path.join(pid_dir, "daemon.pid")
-        open(path + ".tmp", "w").write(str(os.getpid()))
-        os.rename(path + ".tmp", path)
         print("daemon: started", flush=True)
+        open(daemon_pid + ".tmp", "w").write(str(os.getpid()))
+        os.rename(daemon_pid + ".tmp", daemon_pid)
         time.sleep(300)
     os._exit(0)
+while not os.path.exists(daemon_pid):  # leave only once the daemon is up
+    time.sleep(0.01)
 print("command: done", flush=True)
 if then == "sleep":
     time.sleep(300)

@@ -41,7 +41,7 @@ _CHUNK = 64 * 1024
 _POLL = 0.1  # how often to look whether the command exited while its pipe stays open
 _LEFTOVER_GRACE = 1.0  # after the command exits, how long what it left behind may still write
 _DRAIN = 1.0  # after the kill, how long to read what is still in the pipe
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 @dataclass(frozen=True)

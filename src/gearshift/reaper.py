@@ -10,7 +10,10 @@ When gearshift itself dies, even by ``kill -9``, a watchdog does the same: a sma
 started with the check that holds the reading end of a pipe from gearshift; when the pipe
 closes, it kills the marked processes and exits. It runs this file as a script (stdlib only,
 so it starts without importing gearshift) in its own session, so a Ctrl-C or a signal sent to
-gearshift's process group does not take it along before it has done its job.
+gearshift's process group does not take it along before it has done its job. (Linux's
+PR_SET_PDEATHSIG is no substitute: it reaches only the direct child, it fires when the *thread*
+that started the child ends, and setting it needs a preexec_fn, which is unsafe in a program
+with threads.)
 """
 
 from __future__ import annotations
@@ -100,6 +103,8 @@ class Watchdog:
 
     def __init__(self, token: str) -> None:
         self._process: subprocess.Popen[bytes] | None = None
+        if getattr(sys, "frozen", False):
+            return  # a frozen app's sys.executable is the app, not an interpreter that runs this file
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-I", str(Path(__file__).resolve())],
