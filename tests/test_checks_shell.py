@@ -68,6 +68,13 @@ def test_what_needs_no_shell_passes(command: str) -> None:
     validate_command(command, shell=False)
 
 
+def test_an_assignment_is_told_about_env(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"or start it with env \(env NAME=value ...\)"):
+        validate_command("PYTHONPATH=src pytest", shell=False)
+    result = run_check(f"env GREETING=hi {sys.executable} -c \"import os; print(os.environ['GREETING'])\"", tmp_path)
+    assert result.output.strip() == "hi"
+
+
 def test_a_refused_command_never_runs(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     with pytest.raises(UsageError, match=r"shell syntax \(&&\)"):

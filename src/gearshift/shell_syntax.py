@@ -86,8 +86,11 @@ def validate_command(command: str, *, shell: bool) -> None:
     if shell:
         return
     found = shell_syntax(command)
-    if found is not None:
-        raise UsageError(
-            f"the test command {command!r} uses shell syntax ({found}), but checks.shell is false, so no shell"
-            " would run it; set checks.shell = true (or GEARSHIFT_CHECKS__SHELL=true), or put it in a script"
-        )
+    if found is None:
+        return
+    # A leading NAME=value has a fix that needs no shell at all: env sets it and runs the rest.
+    other_way = "start it with env (env NAME=value ...)" if found.endswith("=...") else "put it in a script"
+    raise UsageError(
+        f"the test command {command!r} uses shell syntax ({found}), but checks.shell is false, so no shell"
+        f" would run it; set checks.shell = true (or GEARSHIFT_CHECKS__SHELL=true), or {other_way}"
+    )

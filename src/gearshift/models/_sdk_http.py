@@ -152,7 +152,8 @@ class _GuardedBody(httpx2.SyncByteStream):
     def _arm(self) -> threading.Timer | None:
         if self._until is None or self._socket is None:
             return None  # no deadline, or no socket to shut: the checks between chunks still hold
-        self._reading = True
+        with self._lock:
+            self._reading = True
         timer = threading.Timer(max(self._until - time.monotonic(), 0), self._hang_up)
         timer.daemon = True
         timer.start()
@@ -196,8 +197,8 @@ def translate_error(
         )
     if isinstance(exc, ReplyTooLarge):
         return ProviderError(
-            f"{provider}: the reply from {url} is larger than {MAX_REPLY_BYTES // 2**20} MB and was refused unread;"
-            " is --base-url a model server?",
+            f"{provider}: the reply from {url} is larger than {MAX_REPLY_BYTES // 2**20} MB and was refused;"
+            " check the server (and --base-url)",
             status="too_large",
         )
     if _caused_by(exc, ReplyCutOff):
