@@ -36,6 +36,9 @@ class Scripted:
     body: Any = None  # a dict is sent as JSON, a str as it is
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering (a hung server: longer than the timeout)
+    drip: tuple[int, float] | None = None  # send the body n bytes at a time, s seconds apart (a slow drip)
+    cut_after: int | None = None  # announce the whole body, send this many bytes of it, then hang up
+    no_length: bool = False  # no content-length: the body ends when the server closes the connection
 
 
 Script = Scripted | Callable[[Seen], Scripted]
@@ -98,16 +101,33 @@ class FakeAPI:
                 try:
                     self.send_response(reply.status)
                     self.send_header("content-type", "application/json")
-                    self.send_header("content-length", str(len(data)))
+                    if reply.no_length:
+                        self.send_header("connection", "close")
+                    else:
+                        self.send_header("content-length", str(len(data)))
                     request_id = f"req_{next(_ids)}"
                     self.send_header("x-request-id", request_id)  # OpenAI's name
                     self.send_header("request-id", request_id)  # Anthropic's
                     for key, value in reply.headers.items():
                         self.send_header(key, value)
                     self.end_headers()
-                    self.wfile.write(data)
+                    self._write_body(reply, data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test): nothing to answer
+
+            def _write_body(self, reply: Scripted, data: bytes) -> None:
+                if reply.no_length or reply.cut_after is not None:
+                    self.close_connection = True  # hang up after what is written
+                if reply.cut_after is not None:
+                    data = data[: reply.cut_after]
+                if reply.drip is None:
+                    self.wfile.write(data)
+                    return
+                size, pause = reply.drip
+                for start in range(0, len(data), size):
+                    self.wfile.write(data[start : start + size])
+                    self.wfile.flush()
+                    time.sleep(pause)
 
         return Handler
 

@@ -190,3 +190,12 @@ def test_a_fix_whose_edits_do_not_apply_says_the_steps_changes_remain(tmp_path: 
 
     assert model.asked[asked:] == ["step 2", "step 3", "review"]  # step 1 was finished by hand, and taken
     assert wf.get_run(wf.runs.resolve(None)).status == "done"
+
+
+def test_a_test_command_with_shell_syntax_is_refused_before_the_plan(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    model = ScriptedModel()
+    wf = workflow(repo, model=model)
+    with pytest.raises(UsageError, match=r"uses shell syntax \(&&\), but checks.shell is false"):
+        wf.run(TASK, RunOptions(test_cmd="python3 check.py && false"))
+    assert model.asked == []

@@ -98,9 +98,8 @@ def probe_at_base(
             if (checkout / folder).is_dir() and not (scratch / folder).exists():
                 os.symlink(checkout / folder, scratch / folder)
         asked = narrowed(command, files, shell=shell)
-        result = run_check(
-            asked, scratch, timeout=timeout, shell=shell, extra_env={"PYTHONPATH": _python_path(scratch)}
-        )
+        environ = {**os.environ, "PYTHONPATH": _python_path(scratch)}
+        result = run_check(asked, scratch, timeout=timeout, shell=shell, environ=environ)
     just_these = asked != command
     found = tuple(files)
     if result.timed_out:

@@ -20,6 +20,7 @@ from typing import Any
 
 from gearshift import checkout as run_checkout
 from gearshift import workspace
+from gearshift.checks import validate_command
 from gearshift.effort import Effort
 from gearshift.errors import BudgetReached, GearshiftError, ProviderError, ReplyFormatError, StepFailed, UsageError
 from gearshift.gateway import Budget, Gateway, Progress
@@ -148,7 +149,10 @@ class Workflow:
         if not task.strip():
             raise UsageError('the task is empty: say what to build, e.g. gearshift run "Add a --json flag"')
         settings = self._settings_for(options)
-        self._preflight(settings, worktree=options.worktree, max_usd=options.max_usd or settings.budget.max_usd)
+        test_cmd = options.test_cmd or settings.checks.test_cmd
+        self._preflight(
+            settings, worktree=options.worktree, max_usd=options.max_usd or settings.budget.max_usd, test_cmd=test_cmd
+        )
         run_id = new_run_id()
         self.runs.create(
             run_id,
@@ -158,7 +162,7 @@ class Workflow:
             repo_root=self.root,
             worktree=options.worktree,
             efforts={phase: settings.for_phase(phase).effort for phase in PHASES},
-            test_cmd=options.test_cmd or settings.checks.test_cmd,
+            test_cmd=test_cmd,
             max_tokens=options.max_tokens or settings.budget.max_tokens,
             max_usd=options.max_usd or settings.budget.max_usd,
         )
@@ -169,9 +173,11 @@ class Workflow:
         self._plan(run, context)
         return run_id
 
-    def _preflight(self, settings: Settings, *, worktree: bool, max_usd: float | None) -> None:
+    def _preflight(self, settings: Settings, *, worktree: bool, max_usd: float | None, test_cmd: str | None) -> None:
         """Refuse now, before anything is paid for, what would stop the run later."""
         workspace.preflight(self.root, use_worktree=worktree)
+        if test_cmd:
+            validate_command(test_cmd, shell=settings.checks.shell)
         if not worktree:
             run_checkout.refuse_if_locked(self.root)
         if max_usd is not None:

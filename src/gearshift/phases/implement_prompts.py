@@ -8,10 +8,16 @@ so step 30 of a 30-step plan costs what step 1 costs for the same files.
 from __future__ import annotations
 
 from gearshift.checks import CheckResult, truncate_output
+from gearshift.clip import clip_chars
 from gearshift.edits import DIVIDER, REPLACE, SEARCH
 from gearshift.effort import Effort
 from gearshift.models import Request
 from gearshift.plan import Plan, Step
+
+# What a retry quotes of the reply that did not apply, and of why: enough to see the mistake,
+# not a 10 MB reply of garbage sent back, once per retry, at the price of input tokens.
+QUOTED_REPLY_CHARS = 6_000
+QUOTED_PROBLEM_CHARS = 2_000
 
 INSTRUCTIONS = f"""\
 You are the implementation phase of a coding workflow. A plan was made at depth; your job is
@@ -71,7 +77,8 @@ def build_retry_request(original: Request, reply_text: str, problem: str) -> Req
     return Request(
         instructions=original.instructions,
         input=(
-            f"{original.input}\n\n# Your previous answer\n{reply_text}\n\n# Why it was not applied\n{problem}\n\n"
+            f"{original.input}\n\n# Your previous answer\n{clip_chars(reply_text, limit=QUOTED_REPLY_CHARS)}\n\n"
+            f"# Why it was not applied\n{clip_chars(problem, limit=QUOTED_PROBLEM_CHARS)}\n\n"
             "None of its edits were applied. Answer again with corrected edit blocks for the whole step."
         ),
         model=original.model,
