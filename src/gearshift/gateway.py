@@ -1,6 +1,8 @@
-"""The one place every model call passes through: effort mapping, the call, its ledger row.
+"""The one place every model call passes through: secret masking, effort mapping, the call, its ledger row.
 
 Phases build requests and read replies; they never talk to a provider or the ledger directly.
+Every request is masked here before a provider (or a transcript, which wraps the provider) sees
+it: step prompts, fix prompts with check output, the review's diff, the plan's map alike.
 A call is recorded whether it succeeds or fails, with whatever tokens it was billed.
 """
 
@@ -18,9 +20,12 @@ from gearshift.errors import BudgetReached, ProviderError, ReplyFormatError
 from gearshift.ledger import CallRecord, Ledger
 from gearshift.models.base import Provider, Reply, Request, Usage, parse_structured
 from gearshift.pricing import cost_usd
+from gearshift.secrets import mask
 
 # Shows the user that a call is under way; the CLI passes a spinner, the library nothing.
 Progress = Callable[[str], AbstractContextManager[Any]]
+# Told how many secret values were masked out of a call's request, when there were any.
+OnMasked = Callable[["CallSite", int], None]
 Parsed = TypeVar("Parsed")
 
 
@@ -42,10 +47,12 @@ class Budget:
 
 
 class Gateway:
-    def __init__(self, ledger: Ledger, *, progress: Progress | None = None) -> None:
+    def __init__(self, ledger: Ledger, *, progress: Progress | None = None, on_masked: OnMasked | None = None) -> None:
         self.ledger = ledger
         self._progress: Progress = progress or (lambda label: nullcontext())
+        self._on_masked = on_masked
         self.budgets: dict[str, Budget] = {}  # run id -> its budget
+        self.masked_values = 0  # secret values masked out of requests so far
 
     def check_budget(self, run_id: str | None, upcoming: Request | None = None) -> None:
         """Raise BudgetReached if the run has spent its budget, or would by sending ``upcoming``."""
@@ -75,6 +82,7 @@ class Gateway:
     def call(
         self, provider: Provider, request: Request, site: CallSite, *, parse: Callable[[Any], Any] | None = None
     ) -> Reply:
+        request = self._masked(request, site)
         self.check_budget(site.run_id, request)
         effort_sent = nearest_supported(request.effort, provider.supported_efforts(request.model))
         started = time.monotonic()
@@ -109,6 +117,16 @@ class Gateway:
             request_id=reply.request_id,
         )
         return dataclasses.replace(reply, cost_usd=cost)
+
+    def _masked(self, request: Request, site: CallSite) -> Request:
+        instructions, input_ = mask(request.instructions), mask(request.input)
+        count = instructions.masked + input_.masked
+        if not count:
+            return request
+        self.masked_values += count
+        if self._on_masked is not None:
+            self._on_masked(site, count)
+        return dataclasses.replace(request, instructions=instructions.text, input=input_.text)
 
     def _record(
         self,
