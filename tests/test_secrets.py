@@ -8,6 +8,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import pytest
@@ -179,7 +180,15 @@ def test_ordinary_code_is_left_alone(text: str) -> None:
 def test_the_gateway_masks_every_request_and_says_how_many(fake_api: FakeAPI, tmp_path: Path) -> None:
     fake_api.push(responses_reply("ok"))
     counted: list[tuple[str, int]] = []
-    gateway = Gateway(Ledger(tmp_path / "ledger.db"), on_masked=lambda site, n: counted.append((site.phase, n)))
+    shown: list[str] = []
+
+    def progress(label: str) -> AbstractContextManager[None]:
+        shown.append(label)
+        return nullcontext()
+
+    gateway = Gateway(
+        Ledger(tmp_path / "ledger.db"), progress=progress, on_masked=lambda site, n: counted.append((site.phase, n))
+    )
     transcript = tmp_path / "t.jsonl"
     prov = make_provider(
         "openai", settings_for("openai", fake_api.url), environ={"OPENAI_API_KEY": "k"}, record_to=transcript
@@ -192,6 +201,7 @@ def test_the_gateway_masks_every_request_and_says_how_many(fake_api: FakeAPI, tm
     assert _leaks(sent) == []
     assert "[secret masked: OpenAI Token]" in sent and "[secret masked: AWS Access Key]" in sent
     assert counted == [("fix", 3)]
+    assert shown == ["openai gpt-5.4 @ medium (3 secret values masked)"]  # what the CLI's spinner says
     assert gateway.masked_values == 3
     recorded = transcript.read_text()
     assert _leaks(recorded) == []

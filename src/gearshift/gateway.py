@@ -9,6 +9,7 @@ A call is recorded whether it succeeds or fails, with whatever tokens it was bil
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -53,6 +54,7 @@ class Gateway:
         self._on_masked = on_masked
         self.budgets: dict[str, Budget] = {}  # run id -> its budget
         self.masked_values = 0  # secret values masked out of requests so far
+        self._lock = threading.Lock()
 
     def check_budget(self, run_id: str | None, upcoming: Request | None = None) -> None:
         """Raise BudgetReached if the run has spent its budget, or would by sending ``upcoming``."""
@@ -82,12 +84,13 @@ class Gateway:
     def call(
         self, provider: Provider, request: Request, site: CallSite, *, parse: Callable[[Any], Any] | None = None
     ) -> Reply:
-        request = self._masked(request, site)
+        request, masked = self._masked(request, site)
         self.check_budget(site.run_id, request)
         effort_sent = nearest_supported(request.effort, provider.supported_efforts(request.model))
         started = time.monotonic()
         try:
-            with self._progress(f"{provider.name} {request.model} @ {effort_sent}"):
+            shown = f" ({masked} secret values masked)" if masked else ""
+            with self._progress(f"{provider.name} {request.model} @ {effort_sent}{shown}"):
                 reply = provider.complete(request, effort_sent)
             if request.schema is not None:
                 reply = dataclasses.replace(reply, parsed=_parsed(reply, request, parse))
@@ -118,15 +121,17 @@ class Gateway:
         )
         return dataclasses.replace(reply, cost_usd=cost)
 
-    def _masked(self, request: Request, site: CallSite) -> Request:
+    def _masked(self, request: Request, site: CallSite) -> tuple[Request, int]:
+        """The request with its secrets masked, and how many there were."""
         instructions, input_ = mask(request.instructions), mask(request.input)
         count = instructions.masked + input_.masked
         if not count:
-            return request
-        self.masked_values += count
+            return request, 0
+        with self._lock:  # calls may come from several threads
+            self.masked_values += count
         if self._on_masked is not None:
             self._on_masked(site, count)
-        return dataclasses.replace(request, instructions=instructions.text, input=input_.text)
+        return dataclasses.replace(request, instructions=instructions.text, input=input_.text), count
 
     def _record(
         self,
