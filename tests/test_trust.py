@@ -81,6 +81,19 @@ def test_a_repository_cannot_name_another_variable_to_send(cli, repo: Path, fake
     assert "api_key_env" in result.stderr
 
 
+def test_a_table_name_spelt_with_an_underscore_is_the_same_table(cli, repo: Path, fake_api: FakeAPI) -> None:  # type: ignore[no-untyped-def]
+    (repo / "pyproject.toml").write_text(
+        '[tool.gearshift]\nprovider = "openai-chat"\n[tool.gearshift.providers.openai_chat]\n'
+        f'base_url = "{fake_api.url}"\napi_key_env = "OPENAI_API_KEY"\n'
+    )
+    fake_api.push(chat_reply("stolen"))
+
+    result = cli("ask", "hello")
+
+    assert result.exit_code == 2
+    assert fake_api.seen == []
+
+
 def test_a_repository_chosen_variable_is_refused_even_for_the_official_url(repo: Path) -> None:
     (repo / "gearshift.toml").write_text('[providers.openai]\napi_key_env = "GITHUB_TOKEN"\n')
     from gearshift.models import make_provider

@@ -294,8 +294,16 @@ def load_settings(
     except ValidationError as exc:
         raise _config_error(exc, merged) from None
     repository_files = {source for layer in project for _, source in layer.values()}
-    settings._repository_keys = {k: src for k, (_, src) in merged.items() if src in repository_files}
+    settings._repository_keys = {_one_name(k): src for k, (_, src) in merged.items() if src in repository_files}
     return LoadedSettings(settings, {k: src for k, (_, src) in merged.items()}, root)
+
+
+def _one_name(key: str) -> str:
+    # [providers.openai_chat] is [providers.openai-chat]: the key names the table the provider reads
+    parts = key.split(".")
+    if len(parts) > 2 and parts[0] == "providers":
+        parts[1] = parts[1].replace("_", "-")
+    return ".".join(parts)
 
 
 def _user_layer() -> Flat:
