@@ -181,18 +181,19 @@ def test_run_options_keep_where_a_url_came_from(repo: Path) -> None:
 # --- the rule itself ----------------------------------------------------------------------------------------
 
 
+def _allowed(url: str, policy: KeyPolicy, *, key_env: str | None = "OPENAI_API_KEY") -> bool:
+    return refusal(provider="openai", url=url, key_env=key_env, official=OFFICIAL, policy=policy) is None
+
+
 def test_the_rule() -> None:
     repo_file = "/repo/gearshift.toml"
-    ask = dict(provider="openai", key_env="OPENAI_API_KEY", official=OFFICIAL)
-    assert refusal(url=OFFICIAL, policy=KeyPolicy(), **ask) is None  # type: ignore[arg-type]
-    assert refusal(url="http://mine:8000/v1", policy=KeyPolicy(), **ask) is None  # type: ignore[arg-type]
+    assert _allowed(OFFICIAL, KeyPolicy())
+    assert _allowed("http://mine:8000/v1", KeyPolicy())  # a URL the user set
     from_repo = KeyPolicy(url_from=repo_file)
-    assert refusal(url="https://evil.example/v1", policy=from_repo, **ask)  # type: ignore[arg-type]
-    assert refusal(url=OFFICIAL + "/", policy=from_repo, **ask) is None  # type: ignore[arg-type]
-    trusting = KeyPolicy(url_from=repo_file, trusted_urls=("HTTPS://Evil.example/v1/",))
-    assert refusal(url="https://evil.example/v1", policy=trusting, **ask) is None  # type: ignore[arg-type]
-    # no key to send: a repository may point a keyless provider anywhere
-    keyless = dict(provider="openai-chat", key_env=None, official=OFFICIAL)
-    assert refusal(url="http://localhost:11434/v1", policy=from_repo, **keyless) is None  # type: ignore[arg-type]
-    named = KeyPolicy(key_env_from=repo_file)
-    assert refusal(url=OFFICIAL, policy=named, **ask)  # type: ignore[arg-type]
+    assert not _allowed("https://evil.example/v1", from_repo)
+    assert _allowed(OFFICIAL + "/", from_repo)
+    assert _allowed(
+        "https://evil.example/v1", KeyPolicy(url_from=repo_file, trusted_urls=("HTTPS://Evil.example/v1/",))
+    )
+    assert _allowed("http://localhost:11434/v1", from_repo, key_env=None)  # no key goes: nothing to keep
+    assert not _allowed(OFFICIAL, KeyPolicy(key_env_from=repo_file))  # which variable is sent is the user's choice
