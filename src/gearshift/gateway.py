@@ -1,12 +1,15 @@
-"""The one place every model call passes through: effort mapping, the call, its ledger row.
+"""The one place every model call passes through: secret masking, effort mapping, the call, its ledger row.
 
 Phases build requests and read replies; they never talk to a provider or the ledger directly.
+Every request is masked here before a provider (or a transcript, which wraps the provider) sees
+it: step prompts, fix prompts with check output, the review's diff, the plan's map alike.
 A call is recorded whether it succeeds or fails, with whatever tokens it was billed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -18,9 +21,12 @@ from gearshift.errors import BudgetReached, ProviderError, ReplyFormatError
 from gearshift.ledger import CallRecord, Ledger
 from gearshift.models.base import Provider, Reply, Request, Usage, parse_structured
 from gearshift.pricing import ModelPrice, cost_usd
+from gearshift.secrets import mask
 
 # Shows the user that a call is under way; the CLI passes a spinner, the library nothing.
 Progress = Callable[[str], AbstractContextManager[Any]]
+# Told how many secret values were masked out of a call's request, when there were any.
+OnMasked = Callable[["CallSite", int], None]
 Parsed = TypeVar("Parsed")
 
 
@@ -43,12 +49,20 @@ class Budget:
 
 class Gateway:
     def __init__(
-        self, ledger: Ledger, *, progress: Progress | None = None, prices: Mapping[str, ModelPrice] | None = None
+        self,
+        ledger: Ledger,
+        *,
+        progress: Progress | None = None,
+        prices: Mapping[str, ModelPrice] | None = None,
+        on_masked: OnMasked | None = None,
     ) -> None:
         self.ledger = ledger
         self.prices: Mapping[str, ModelPrice] = prices or {}  # the user's own, by model name
         self._progress: Progress = progress or (lambda label: nullcontext())
+        self._on_masked = on_masked
         self.budgets: dict[str, Budget] = {}  # run id -> its budget
+        self.masked_values = 0  # secret values masked out of requests so far
+        self._lock = threading.Lock()
 
     def check_budget(self, run_id: str | None, upcoming: Request | None = None) -> None:
         """Raise BudgetReached if the run has spent its budget, or would by sending ``upcoming``."""
@@ -78,11 +92,13 @@ class Gateway:
     def call(
         self, provider: Provider, request: Request, site: CallSite, *, parse: Callable[[Any], Any] | None = None
     ) -> Reply:
+        request, masked = self._masked(request, site)
         self.check_budget(site.run_id, request)
         effort_sent = nearest_supported(request.effort, provider.supported_efforts(request.model))
         started = time.monotonic()
         try:
-            with self._progress(f"{provider.name} {request.model} @ {effort_sent}"):
+            shown = f" ({masked} secret values masked)" if masked else ""
+            with self._progress(f"{provider.name} {request.model} @ {effort_sent}{shown}"):
                 reply = provider.complete(request, effort_sent)
             if request.schema is not None:
                 reply = dataclasses.replace(reply, parsed=_parsed(reply, request, parse))
@@ -112,6 +128,18 @@ class Gateway:
             request_id=reply.request_id,
         )
         return dataclasses.replace(reply, cost_usd=cost)
+
+    def _masked(self, request: Request, site: CallSite) -> tuple[Request, int]:
+        """The request with its secrets masked, and how many there were."""
+        instructions, input_ = mask(request.instructions), mask(request.input)
+        count = instructions.masked + input_.masked
+        if not count:
+            return request, 0
+        with self._lock:  # calls may come from several threads
+            self.masked_values += count
+        if self._on_masked is not None:
+            self._on_masked(site, count)
+        return dataclasses.replace(request, instructions=instructions.text, input=input_.text), count
 
     def _record(
         self,

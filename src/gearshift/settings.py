@@ -138,7 +138,9 @@ class Settings(_Strict):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     context: ContextSettings = Field(default_factory=ContextSettings)
     pricing: dict[str, PriceSettings] = Field(default_factory=dict, description="model -> its price")
+    trusted_urls: list[str] = Field(default_factory=list, description="URLs a repository may send your API key to")
     _plugin_tables: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
+    _repository_keys: dict[str, str] = PrivateAttr(default_factory=dict)  # dotted key -> the repository file
 
     @model_validator(mode="wrap")
     @classmethod
@@ -164,6 +166,11 @@ class Settings(_Strict):
     def _known_provider(cls, value: str) -> str:
         return _check_provider(value)
 
+    @field_validator("trusted_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: Any) -> Any:
+        return value.replace(",", " ").split() if isinstance(value, str) else value  # from a variable
+
     @field_validator("strategy")
     @classmethod
     def _known_strategy(cls, value: str) -> str:
@@ -185,7 +192,14 @@ class Settings(_Strict):
         """These settings with ``overrides`` (nested, as a config file writes them) on top, validated again."""
         data = self.model_dump(exclude_unset=True)
         data["providers"] = {**data.get("providers", {}), **copy.deepcopy(self._plugin_tables)}
-        return Settings.model_validate(_deep_merge(data, overrides))
+        merged = Settings.model_validate(_deep_merge(data, overrides))
+        overridden = _flatten(overrides)  # a value set here, in code, is the user's own
+        merged._repository_keys = {k: v for k, v in self._repository_keys.items() if k not in overridden}
+        return merged
+
+    def set_by_repository(self, key: str) -> str | None:
+        """The repository's file (pyproject.toml, gearshift.toml) that set ``key``; None when the user did."""
+        return self._repository_keys.get(key)
 
     def provider_settings(self, provider: str) -> ProviderSettings:
         """A built-in provider's typed table; the defaults for any other name."""
@@ -256,9 +270,10 @@ def load_settings(
     env = os.environ if environ is None else environ
     root = find_repo_root(cwd)
     merged: Flat = {}
+    project = _project_layers(root or (cwd or Path.cwd()).resolve())
     for layer in (
         _user_layer(),
-        *_project_layers(root or (cwd or Path.cwd()).resolve()),
+        *project,
         _env_layer(env),
         _flags_layer(flags or {}),
     ):
@@ -268,7 +283,17 @@ def load_settings(
         settings = Settings.model_validate(nested)
     except ValidationError as exc:
         raise _config_error(exc, merged) from None
+    repository_files = {source for layer in project for _, source in layer.values()}
+    settings._repository_keys = {_one_name(k): src for k, (_, src) in merged.items() if src in repository_files}
     return LoadedSettings(settings, {k: src for k, (_, src) in merged.items()}, root)
+
+
+def _one_name(key: str) -> str:
+    # [providers.openai_chat] is [providers.openai-chat]: the key names the table the provider reads
+    parts = key.split(".")
+    if len(parts) > 2 and parts[0] == "providers":
+        parts[1] = parts[1].replace("_", "-")
+    return ".".join(parts)
 
 
 def _user_layer() -> Flat:
@@ -277,10 +302,12 @@ def _user_layer() -> Flat:
 
 def _project_layers(root: Path) -> list[Flat]:
     # pyproject first so that a dedicated gearshift.toml wins where both set a key
-    return [
-        _toml_layer(root / "pyproject.toml", table="tool.gearshift"),
-        _toml_layer(root / "gearshift.toml"),
-    ]
+    layers = [_toml_layer(root / "pyproject.toml", table="tool.gearshift"), _toml_layer(root / "gearshift.toml")]
+    for layer in layers:
+        if "trusted_urls" in layer:  # else a repository could trust its own URL with the user's key
+            home = gearshift_home() / "config.toml"
+            raise ConfigError(f"{layer['trusted_urls'][1]}: trusted_urls can be set only in your own config ({home})")
+    return layers
 
 
 def _toml_layer(path: Path, table: str | None = None) -> Flat:

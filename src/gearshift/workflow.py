@@ -23,7 +23,7 @@ from gearshift import workspace
 from gearshift.checks import validate_command
 from gearshift.effort import Effort
 from gearshift.errors import BudgetReached, GearshiftError, ProviderError, ReplyFormatError, StepFailed, UsageError
-from gearshift.gateway import Budget, Gateway, Progress
+from gearshift.gateway import Budget, CallSite, Gateway, Progress
 from gearshift.ledger import Ledger
 from gearshift.models import Provider, make_provider
 from gearshift.phases import PhaseContext, Say
@@ -100,7 +100,8 @@ class Workflow:
         repo = workspace.repo_root(Path(root).resolve())
         chosen = settings if settings is not None else load_settings(cwd=repo).settings
         with Ledger(ledger_path or default_db_path(repo)) as ledger:
-            gateway = Gateway(ledger, progress=progress, prices=chosen.pricing)
+            on_masked = _say_masked(say) if say is not None else None
+            gateway = Gateway(ledger, progress=progress, prices=chosen.pricing, on_masked=on_masked)
             yield cls(repo, chosen, ledger, gateway, say=say, providers=providers, record_to=record_to)
 
     # --- the whole method ---------------------------------------------------------------------
@@ -326,6 +327,14 @@ class Workflow:
         if name not in self._providers:
             self._providers[name] = make_provider(name, self.settings, environ=self._environ, record_to=self._record_to)
         return self._providers[name]
+
+
+def _say_masked(say: Say) -> Callable[[CallSite, int], None]:
+    def said(site: CallSite, count: int) -> None:
+        step = f" step {site.step}" if site.step is not None else ""
+        say(f"{site.phase}{step}: masked {count} secret value{'s' if count != 1 else ''} before sending")
+
+    return said
 
 
 def _plan_failure(exc: GearshiftError) -> str:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from gearshift.cli.app import app, config_app
-from gearshift.cli.common import load, open_ledger, print_json, spinner, stderr, stdout
+from gearshift.cli.common import load, open_ledger, print_json, say, spinner, stderr, stdout
 from gearshift.errors import UsageError
 
 
@@ -59,9 +59,13 @@ def ask(
         record_to=record,
     )
     with open_ledger() as ledger:
-        reply = ask_model(
-            text, loaded.settings, Gateway(ledger, progress=spinner, prices=loaded.settings.pricing), options
+        gateway = Gateway(
+            ledger,
+            progress=spinner,
+            prices=loaded.settings.pricing,
+            on_masked=lambda site, count: say(f"masked {count} secret value(s) before sending"),
         )
+        reply = ask_model(text, loaded.settings, gateway, options)
     if as_json:
         print_json(
             {

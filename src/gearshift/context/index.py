@@ -4,6 +4,9 @@ For every file: its symbols (tree-sitter), its import lines, and the counts of t
 (identifiers split at case and underscores), as postings for lexical search. A file whose size
 and modification time have not changed is not read again; a file whose content is already known
 (same digest) is not parsed again. So a second map of a large tree reads almost nothing.
+
+Secrets are masked (gearshift.secrets) before a file is indexed: the cache never holds a key, nor
+the pieces the word splitter would cut it into, and the map built from it never shows one.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from gearshift.context.facts import LANGUAGES, imports_in, resolve_imports
 from gearshift.context.files import list_files
 from gearshift.context.symbols import Symbol, extract_symbols, language_of
+from gearshift.secrets import mask
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, digest TEXT);
@@ -29,6 +33,9 @@ CREATE TABLE IF NOT EXISTS postings (term TEXT, digest TEXT, tf INTEGER);
 CREATE INDEX IF NOT EXISTS postings_by_term ON postings (term);
 CREATE TABLE IF NOT EXISTS graphs (key TEXT PRIMARY KEY, links TEXT);
 """
+# Raised when what the cache holds changes meaning; an older cache is deleted, not migrated.
+# 1: file contents are masked before they are indexed (older caches may hold secrets).
+CACHE_VERSION = 1
 MAX_INDEXED_BYTES = 1_000_000  # larger files are listed by path only
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*|[0-9]+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
@@ -112,6 +119,13 @@ class RepoIndex:
         self.root = root
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(cache_path, isolation_level=None)
+        if self.db.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
+            # deleted whole: dropped tables would leave their old pages, secrets and all, in the file
+            self.db.close()
+            for stale in (cache_path, *(cache_path.with_name(cache_path.name + end) for end in ("-wal", "-shm"))):
+                stale.unlink(missing_ok=True)
+            self.db = sqlite3.connect(cache_path, isolation_level=None)
+            self.db.execute(f"PRAGMA user_version = {CACHE_VERSION}")
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.executescript(SCHEMA)
@@ -245,7 +259,9 @@ def _documents(todo: list[tuple[str, str, bytes, str | None]]) -> list[Document]
 def _document(item: tuple[str, str, bytes, str | None]) -> Document:
     """One file's row for the docs table and its postings: symbols, imports and word counts."""
     digest, path, data, language = item
-    text = data.decode("utf-8", "replace")
+    text, masked = mask(data.decode("utf-8", "replace"))
+    if masked:  # masking keeps line breaks: the symbols' line numbers are the file's own
+        data = text.encode("utf-8")
     symbols: list[Symbol] = []
     imports: list[str] = []
     if language_of(path):

@@ -3,6 +3,8 @@
 Each file is shown in full when all of them fit. A file too large for its share shows its
 header (imports), the whole of every symbol the step names, and only the signatures of the
 rest, with the elided line ranges marked; SEARCH blocks must then stay within the lines shown.
+Secret values are masked (gearshift.secrets) before anything is measured or cut; masking keeps
+line breaks, so the line ranges marked are the file's own.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from gearshift.context.symbols import Symbol, extract_symbols, language_of
 from gearshift.context.tokens import TokenCounter
 from gearshift.edits import confined_path
 from gearshift.errors import EditError
+from gearshift.secrets import mask_text
 
 HEADER_LINES = 40
 
@@ -34,7 +37,10 @@ def step_files_context(root: Path, paths: list[str], counter: TokenCounter, *, b
             entries.append((path, None, "(does not exist yet: create it with an empty SEARCH)"))
             continue
         text = read_text(target)
-        entries.append((path, text, "" if text is not None else "(binary file: not shown, do not edit)"))
+        if text is None:
+            entries.append((path, None, "(binary file: not shown, do not edit)"))
+        else:
+            entries.append((path, mask_text(text), ""))
     sizes = {path: counter.count(text) for path, text, _ in entries if text is not None}
     fits = sum(sizes.values()) <= budget
     share = budget // max(1, len(sizes))

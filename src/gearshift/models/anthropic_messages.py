@@ -15,6 +15,7 @@ from gearshift.models._sdk_http import Deadline, hooks, translate_error
 from gearshift.models.base import Billing, Reply, Request, Usage
 from gearshift.models.config import ProviderSettings
 from gearshift.pricing import window_for
+from gearshift.trust import KeyPolicy
 
 DEFAULT_URL = "https://api.anthropic.com"
 # The levels every Claude model with effort control takes; a model that takes xhigh or max
@@ -27,15 +28,18 @@ DEFAULT_MAX_TOKENS = 32_000
 class AnthropicMessages:
     name = "anthropic"
 
-    def __init__(self, settings: ProviderSettings, environ: Mapping[str, str]) -> None:
+    def __init__(self, settings: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy | None = None) -> None:
         self._settings = settings
         self._key_env = settings.api_key_env or "ANTHROPIC_API_KEY"
+        self.base_url = settings.base_url or environ.get("ANTHROPIC_BASE_URL") or DEFAULT_URL
+        (policy or KeyPolicy()).check(
+            provider=self.name, url=self.base_url, key_env=self._key_env, official=DEFAULT_URL
+        )
         api_key = environ.get(self._key_env)
         if not api_key:
             raise UsageError(
                 f"no API key for provider anthropic: set {self._key_env}, or pick another provider with --provider"
             )
-        self.base_url = settings.base_url or environ.get("ANTHROPIC_BASE_URL") or DEFAULT_URL
         official = self.base_url == DEFAULT_URL
         self.billing = Billing(provider_id="anthropic") if official else Billing(api_url=self.base_url)
         self._deadline = Deadline(anthropic)

@@ -1,7 +1,8 @@
 """Chat Completions for OpenAI-compatible servers (Ollama, vLLM, LM Studio, OpenRouter, ...).
 
 A custom base URL never receives the OpenAI key: it gets the key named by
-``providers.openai-chat.api_key_env`` or a placeholder, since local servers need none.
+``providers.openai-chat.api_key_env`` or a placeholder, since local servers need none. A key goes
+only where gearshift.trust allows: never to a URL or variable that only a repository's file chose.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from gearshift.models._sdk_http import Deadline, openai_client, translate_error
 from gearshift.models.base import Billing, Reply, Request, Usage
 from gearshift.models.config import ProviderSettings
 from gearshift.pricing import window_for
+from gearshift.trust import KeyPolicy
 
 OPENAI_URL = "https://api.openai.com/v1"
 # What most compatible servers accept as reasoning_effort (Ollama, vLLM with gpt-oss, ...).
@@ -29,11 +31,12 @@ _THINK = re.compile(r"^\s*<think>.*?</think>\s*", re.DOTALL)
 class OpenAIChat:
     name = "openai-chat"
 
-    def __init__(self, settings: ProviderSettings, environ: Mapping[str, str]) -> None:
+    def __init__(self, settings: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy | None = None) -> None:
         self._settings = settings
         self.base_url = (settings.base_url or OPENAI_URL).rstrip("/")
         self._is_openai = self.base_url == OPENAI_URL
         self._key_env = settings.api_key_env or ("OPENAI_API_KEY" if self._is_openai else None)
+        (policy or KeyPolicy()).check(provider=self.name, url=self.base_url, key_env=self._key_env, official=OPENAI_URL)
         api_key = environ.get(self._key_env, "") if self._key_env else ""
         if self._key_env and not api_key:
             raise UsageError(f"openai-chat: {self._key_env} is not set; set it, or point --base-url at a local server")

@@ -14,6 +14,7 @@ from gearshift.models._sdk_http import Deadline, openai_client, translate_error
 from gearshift.models.base import Billing, Reply, Request, Usage
 from gearshift.models.config import ProviderSettings
 from gearshift.pricing import window_for
+from gearshift.trust import KeyPolicy
 
 DEFAULT_URL = "https://api.openai.com/v1"
 
@@ -21,15 +22,18 @@ DEFAULT_URL = "https://api.openai.com/v1"
 class OpenAIResponses:
     name = "openai"
 
-    def __init__(self, settings: ProviderSettings, environ: Mapping[str, str]) -> None:
+    def __init__(self, settings: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy | None = None) -> None:
         self._settings = settings
         self._key_env = settings.api_key_env or "OPENAI_API_KEY"
+        self.base_url = settings.base_url or environ.get("OPENAI_BASE_URL") or DEFAULT_URL
+        (policy or KeyPolicy()).check(
+            provider=self.name, url=self.base_url, key_env=self._key_env, official=DEFAULT_URL
+        )
         api_key = environ.get(self._key_env)
         if not api_key:
             raise UsageError(
                 f"no API key for provider openai: set {self._key_env}, or pick another provider with --provider"
             )
-        self.base_url = settings.base_url or environ.get("OPENAI_BASE_URL") or DEFAULT_URL
         self.billing = Billing(provider_id="openai") if self.base_url == DEFAULT_URL else Billing(api_url=self.base_url)
         self._deadline = Deadline(openai)
         self._client = openai_client(settings, api_key, self.base_url, self._deadline)

@@ -26,6 +26,7 @@ from gearshift.models.base import PROVIDER_MEMBERS, Provider
 if TYPE_CHECKING:
     from gearshift.models.config import ProviderSettings
     from gearshift.settings import Settings
+    from gearshift.trust import KeyPolicy
 
 ENTRY_POINT_GROUP = "gearshift.providers"
 
@@ -36,25 +37,25 @@ ProviderFactory = Callable[[dict[str, Any]], Provider]
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
-def _openai(config: ProviderSettings, environ: Mapping[str, str]) -> Provider:
+def _openai(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy) -> Provider:
     from gearshift.models.openai_responses import OpenAIResponses
 
-    return OpenAIResponses(config, environ)
+    return OpenAIResponses(config, environ, policy)
 
 
-def _openai_chat(config: ProviderSettings, environ: Mapping[str, str]) -> Provider:
+def _openai_chat(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy) -> Provider:
     from gearshift.models.openai_chat import OpenAIChat
 
-    return OpenAIChat(config, environ)
+    return OpenAIChat(config, environ, policy)
 
 
-def _anthropic(config: ProviderSettings, environ: Mapping[str, str]) -> Provider:
+def _anthropic(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy) -> Provider:
     from gearshift.models.anthropic_messages import AnthropicMessages
 
-    return AnthropicMessages(config, environ)
+    return AnthropicMessages(config, environ, policy)
 
 
-def _replay(config: ProviderSettings, environ: Mapping[str, str]) -> Provider:
+def _replay(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy) -> Provider:
     from gearshift.models.transcript import ReplayProvider
 
     if not config.transcript:
@@ -62,8 +63,9 @@ def _replay(config: ProviderSettings, environ: Mapping[str, str]) -> Provider:
     return ReplayProvider(Path(config.transcript))
 
 
-# Built-ins take their typed settings and the environment (for API keys), not a bare table.
-_BUILTINS: dict[str, Callable[[ProviderSettings, Mapping[str, str]], Provider]] = {
+# Built-ins take their typed settings, the environment (for API keys) and the rule for where a key
+# may go (gearshift.trust), not a bare table.
+_BUILTINS: dict[str, Callable[[ProviderSettings, Mapping[str, str], KeyPolicy], Provider]] = {
     "openai": _openai,
     "openai-chat": _openai_chat,
     "anthropic": _anthropic,
@@ -113,7 +115,9 @@ def provider_names() -> tuple[str, ...]:
 def create(name: str, settings: Settings, environ: Mapping[str, str]) -> Provider:
     """The provider called ``name``, made from its settings; UsageError when it cannot be made."""
     if name in _BUILTINS:
-        return _BUILTINS[name](settings.provider_settings(name), environ)
+        from gearshift.trust import policy_for
+
+        return _BUILTINS[name](settings.provider_settings(name), environ, policy_for(name, settings))
     if name in _registered:
         return _checked(_registered[name](settings.provider_config(name)), name, "registered in code")
     entry = _discovered().get(name)

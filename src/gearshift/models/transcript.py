@@ -1,7 +1,9 @@
 """Transcripts: a JSONL file of model calls, written by ``--record`` and played by ``replay``.
 
 One line per call: {"request": {...what was asked...}, "reply": {...what came back...}}.
-Replay checks each request against the recorded one and says exactly where they part.
+Replay checks each request against the recorded one and says exactly where they part. What is
+recorded is what the provider was sent: the request as the gateway masked it (gearshift.secrets),
+so a transcript holds no secret, and a replayed request, masked alike, still matches.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from gearshift.effort import Effort
 from gearshift.errors import ProviderError, UsageError
 from gearshift.models.base import Billing, Provider, Reply, Request, Usage
+from gearshift.secrets import count_masked
 
 # The fields of a request that must match for a recorded reply to stand in for a real one.
 MATCHED_FIELDS = ("instructions", "input", "schema")
@@ -28,6 +31,8 @@ def request_record(provider: str, request: Request) -> dict[str, Any]:
         "instructions": request.instructions,
         "input": request.input,
         "schema": request.schema.name if request.schema else None,
+        # the gateway masked the request's secrets before it got here; this says how many
+        "secrets_masked": count_masked(request.instructions) + count_masked(request.input),
     }
 
 
