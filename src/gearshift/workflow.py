@@ -73,6 +73,8 @@ class Workflow:
         self.settings = settings
         self.ledger = ledger
         self.gateway = gateway
+        # a cost budget is checked against prices: the settings' own, unless the gateway was given others
+        gateway.prices = {**settings.pricing, **gateway.prices}
         self.runs = RunStore(root, ledger)
         self._environ = environ
         self._record_to = record_to
@@ -101,7 +103,7 @@ class Workflow:
         chosen = settings if settings is not None else load_settings(cwd=repo).settings
         with Ledger(ledger_path or default_db_path(repo)) as ledger:
             on_masked = _say_masked(say) if say is not None else None
-            gateway = Gateway(ledger, progress=progress, prices=chosen.pricing, on_masked=on_masked)
+            gateway = Gateway(ledger, progress=progress, on_masked=on_masked)
             yield cls(repo, chosen, ledger, gateway, say=say, providers=providers, record_to=record_to)
 
     # --- the whole method ---------------------------------------------------------------------
