@@ -79,8 +79,10 @@ class Refused(Exception):
 
 
 def listing(root: Path) -> list[str]:
-    """The files the tools may open, relative to ``root``; compute once and pass to each call."""
-    return files.list_files(root)
+    """The files the tools may open, relative to ``root``; compute once and pass to each call.
+
+    Symbolic links are left out, as reads refuse them (git lists a link, not what it points at)."""
+    return [path for path in files.list_files(root) if not (root / path).is_symlink()]
 
 
 def run_tool(root: Path, call: ToolCall, listed: Sequence[str] | None = None) -> str:
@@ -174,7 +176,7 @@ def search(root: Path, pattern: str, glob: str | None = None, listed: Sequence[s
 def list_files(root: Path, directory: str | None = None, listed: Sequence[str] | None = None) -> str:
     """The listed files under ``directory``: every path when few, else one level deep with counts."""
     prefix = ""
-    if directory and directory.strip("/. "):
+    if directory and directory.strip() not in (".", "./"):
         try:
             prefix = _confined(directory).as_posix() + "/"
         except Refused as exc:

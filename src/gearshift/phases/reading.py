@@ -128,12 +128,15 @@ def _answer(
     results: list[ToolResult] = []
     for call in calls:
         room = limit - spent
-        content = run_tool(root, call, listed) if room > 0 else BUDGET_SPENT
-        if room > 0 and estimate_tokens(content) > room:
-            keep = int((room - 1) * CHARS_PER_TOKEN) - len(CUT)
-            content, spent = (content[:keep] + CUT, spent) if keep > 0 else (BUDGET_SPENT, limit)
-        if content != BUDGET_SPENT:
+        if room <= 0:
+            results.append(ToolResult(call.id, BUDGET_SPENT))
+            continue
+        content = run_tool(root, call, listed)
+        if estimate_tokens(content) <= room:
             spent += estimate_tokens(content)
+        else:  # what fits of it, and the budget is spent
+            keep = int((room - 1) * CHARS_PER_TOKEN) - len(CUT)
+            content, spent = (content[:keep] + CUT if keep > 0 else BUDGET_SPENT), limit
         results.append(ToolResult(call.id, content))
     return tuple(results), spent
 
