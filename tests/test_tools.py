@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gearshift import tools
-from gearshift.models.base import ToolCall
+from gearshift.models.base import ToolCall, tool_arguments
 from gearshift.tools import list_files, read_file, run_tool, search
 
 SECRET = "TOPSECRET-5f2a"  # in every file no read may return
@@ -174,6 +174,19 @@ def test_run_tool_answers_bad_arguments_and_unknown_tools_in_words(repo: Path) -
         "unknown tool 'write_file'; the tools are read_file, search, list_files"
     )
     assert run_tool(repo, ToolCall("5", "read_file", {"path": "README.md"})).startswith("README.md (lines 1-3 of 3)")
+
+
+def test_arguments_that_are_not_a_json_object_become_empty_and_the_tool_says_what_it_lacks(repo: Path) -> None:
+    assert [tool_arguments(raw) for raw in ('{"path": "a.py"}', "{bad", "[1]", None, "")] == [
+        {"path": "a.py"},
+        {},
+        {},
+        {},
+        {},
+    ]
+    assert run_tool(repo, ToolCall("1", "read_file", tool_arguments("{bad"))) == (
+        "read_file: path must be a non-empty string"
+    )
 
 
 PARTS = st.sampled_from(

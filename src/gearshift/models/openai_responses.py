@@ -170,8 +170,7 @@ def _echo(output: list[Any]) -> tuple[dict[str, Any], ...]:
                 {"type": "reasoning", "id": item.id, "summary": summary, "encrypted_content": item.encrypted_content}
             )
         elif kind == "function_call":
-            call = _call_item(ToolCall(item.call_id, item.name, {}))
-            call["arguments"] = item.arguments  # as the model wrote them
+            call = {"type": "function_call", "call_id": item.call_id, "name": item.name, "arguments": item.arguments}
             if with_ids and item.id:
                 call["id"] = item.id
             items.append(call)
