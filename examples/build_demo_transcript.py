@@ -22,6 +22,7 @@ from demo import TASK, TEST_CMD, TRANSCRIPT, environment, prepare_project
 from gearshift.gateway import Gateway
 from gearshift.ledger import Ledger
 from gearshift.models import Request, Usage
+from gearshift.models.base import ToolCall
 from gearshift.models.transcript import RecordingProvider
 from gearshift.settings import Settings
 from gearshift.testing import FunctionProvider
@@ -221,9 +222,13 @@ REVIEW = {
 }
 
 
-def scripted_reply(request: Request) -> str:
-    """The replies above, by what each request asks. Used only to write the transcript."""
+def scripted_reply(request: Request) -> str | list[ToolCall]:
+    """The replies above, by what each request asks. Used only to write the transcript.
+
+    The planner reads the module it plans against first, through the read_file tool."""
     schema = request.schema.name if request.schema else None
+    if schema == "plan" and request.tools and not request.turns:
+        return [ToolCall("call_1", "read_file", {"path": "textstats/core.py"})]
     if schema == "plan":
         return json.dumps(PLAN)
     if schema == "review":
@@ -234,7 +239,8 @@ def scripted_reply(request: Request) -> str:
 
 
 def estimated_usage(request: Request, text: str) -> Usage:
-    return Usage(input_tokens=len(request.instructions + request.input) // 4, output_tokens=len(text) // 4)
+    read = "".join(result.content for turn in request.turns for result in turn.results)
+    return Usage(input_tokens=len(request.instructions + request.input + read) // 4, output_tokens=len(text) // 4)
 
 
 def _number(text: str, after: str) -> int:

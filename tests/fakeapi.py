@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -42,6 +42,8 @@ class Scripted:
 
 
 Script = Scripted | Callable[[Seen], Scripted]
+# A tool call a scripted reply makes: the tool's name and its arguments. Ids are made up per reply.
+Asked = tuple[str, dict[str, Any]]
 
 
 class FakeAPI:
@@ -146,22 +148,41 @@ def responses_reply(
     status: str = "completed",
     incomplete_reason: str | None = None,
     refusal: str | None = None,
+    tool_calls: Sequence[Asked] = (),
+    encrypted_reasoning: str | None = None,
 ) -> Scripted:
+    """A Responses reply; with ``tool_calls``, function_call items (and a message only if ``text``)."""
     content: dict[str, Any] = (
         {"type": "refusal", "refusal": refusal} if refusal else {"type": "output_text", "text": text, "annotations": []}
     )
     output: list[dict[str, Any]] = []
     if reasoning_tokens:
-        output.append({"type": "reasoning", "id": f"rs_{next(_ids)}", "summary": []})
-    output.append(
-        {
-            "type": "message",
-            "id": f"msg_{next(_ids)}",
-            "status": "completed",
-            "role": "assistant",
-            "content": [content],
-        }
-    )
+        reasoning: dict[str, Any] = {"type": "reasoning", "id": f"rs_{next(_ids)}", "summary": []}
+        if encrypted_reasoning is not None:
+            reasoning["encrypted_content"] = encrypted_reasoning
+        output.append(reasoning)
+    if text or refusal or not tool_calls:
+        output.append(
+            {
+                "type": "message",
+                "id": f"msg_{next(_ids)}",
+                "status": "completed",
+                "role": "assistant",
+                "content": [content],
+            }
+        )
+    for name, arguments in tool_calls:
+        number = next(_ids)
+        output.append(
+            {
+                "type": "function_call",
+                "id": f"fc_{number}",
+                "call_id": f"call_{number}",
+                "name": name,
+                "arguments": json.dumps(arguments),
+                "status": "completed",
+            }
+        )
     return Scripted(
         body={
             "id": f"resp_{next(_ids)}",
@@ -196,7 +217,9 @@ def chat_reply(
     model: str = "qwen3:8b",
     finish_reason: str = "stop",
     details: bool = True,
+    tool_calls: Sequence[Asked] = (),
 ) -> Scripted:
+    """A chat completion; with ``tool_calls``, the message's tool_calls and finish_reason tool_calls."""
     usage: dict[str, Any] = {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
@@ -205,6 +228,18 @@ def chat_reply(
     if details:
         usage["prompt_tokens_details"] = {"cached_tokens": cached_tokens}
         usage["completion_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
+    message: dict[str, Any] = {"role": "assistant", "content": text}
+    if tool_calls:
+        message["content"] = text or None
+        message["tool_calls"] = [
+            {
+                "id": f"call_{next(_ids)}",
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(arguments)},
+            }
+            for name, arguments in tool_calls
+        ]
+        finish_reason = "tool_calls"
     return Scripted(
         body={
             "id": f"chatcmpl-{next(_ids)}",
@@ -214,7 +249,7 @@ def chat_reply(
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": text},
+                    "message": message,
                     "finish_reason": finish_reason,
                 }
             ],
@@ -232,11 +267,18 @@ def messages_reply(
     thinking_tokens: int = 0,
     model: str = "claude-opus-5-5",
     stop_reason: str = "end_turn",
+    tool_calls: Sequence[Asked] = (),
 ) -> Scripted:
+    """A Messages reply; with ``tool_calls``, tool_use blocks (and a text block only if ``text``)."""
     content: list[dict[str, Any]] = []
     if thinking_tokens:
         content.append({"type": "thinking", "thinking": "Let me think.", "signature": "sig"})
-    content.append({"type": "text", "text": text})
+    if text or not tool_calls:
+        content.append({"type": "text", "text": text})
+    for name, arguments in tool_calls:
+        content.append({"type": "tool_use", "id": f"toolu_{next(_ids)}", "name": name, "input": arguments})
+    if tool_calls:
+        stop_reason = "tool_use"
     return Scripted(
         body={
             "id": f"msg_{next(_ids)}",

@@ -86,7 +86,7 @@ def test_a_provider_error_reaches_the_caller_as_it_is_and_is_recorded(tmp_path: 
 
 
 def test_anything_else_returned_is_a_type_error(tmp_path: Path) -> None:
-    with pytest.raises(TypeError, match="returned a int; return str, dict or Reply"):
+    with pytest.raises(TypeError, match="returned a int; return str, dict, Reply or a list of ToolCall"):
         FunctionProvider(lambda req: 3).complete(request(), None)  # type: ignore[arg-type,return-value]
 
 

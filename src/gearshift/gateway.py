@@ -66,7 +66,7 @@ class Gateway:
 
     def check_budget(self, run_id: str | None, upcoming: Request | None = None) -> None:
         """Raise BudgetReached if the run has spent its budget, or would by sending ``upcoming``."""
-        upcoming_tokens = estimate_tokens(upcoming.instructions + upcoming.input) if upcoming else 0
+        upcoming_tokens = estimate_tokens(_sent_text(upcoming)) if upcoming else 0
         budget = self.budgets.get(run_id or "")
         if budget is None or run_id is None:
             return
@@ -100,7 +100,9 @@ class Gateway:
             shown = f" ({masked} secret values masked)" if masked else ""
             with self._progress(f"{provider.name} {request.model} @ {effort_sent}{shown}"):
                 reply = provider.complete(request, effort_sent)
-            if request.schema is not None:
+            # a reply that asks to read, where reading is still allowed, has no answer yet to parse
+            asks_to_read = bool(reply.tool_calls and request.tools and request.tool_choice != "none")
+            if request.schema is not None and not asks_to_read:
                 reply = dataclasses.replace(reply, parsed=_parsed(reply, request, parse))
         except ProviderError as exc:
             self._record(
@@ -130,16 +132,28 @@ class Gateway:
         return dataclasses.replace(reply, cost_usd=cost)
 
     def _masked(self, request: Request, site: CallSite) -> tuple[Request, int]:
-        """The request with its secrets masked, and how many there were."""
+        """The request with its secrets masked, and how many there were: its text, and what the tools
+        read for it in earlier rounds (a file the tools may open can still hold a key)."""
         instructions, input_ = mask(request.instructions), mask(request.input)
         count = instructions.masked + input_.masked
+        turns = []
+        for turn in request.turns:
+            results = []
+            for result in turn.results:
+                masked = mask(result.content)
+                count += masked.masked
+                results.append(dataclasses.replace(result, content=masked.text))
+            turns.append(dataclasses.replace(turn, results=tuple(results)))
         if not count:
             return request, 0
         with self._lock:  # calls may come from several threads
             self.masked_values += count
         if self._on_masked is not None:
             self._on_masked(site, count)
-        return dataclasses.replace(request, instructions=instructions.text, input=input_.text), count
+        masked_request = dataclasses.replace(
+            request, instructions=instructions.text, input=input_.text, turns=tuple(turns)
+        )
+        return masked_request, count
 
     def _record(
         self,
@@ -178,6 +192,12 @@ class Gateway:
             )
         )
         return cost
+
+
+def _sent_text(request: Request) -> str:
+    """What a request sends, for the look-ahead: its text and what earlier rounds read."""
+    read = "".join(result.content for turn in request.turns for result in turn.results)
+    return request.instructions + request.input + read
 
 
 def _usd(amount: float) -> str:

@@ -115,6 +115,18 @@ class ContextSettings(_Strict):
         description="token budget of the repository map the planner sees (default: sized for the plan model)",
     )
     step_tokens: int = Field(24_000, gt=0, description="token budget of one step's file contents")
+    tool_rounds: int = Field(
+        8,
+        ge=1,
+        description="most calls the plan and review phases make while reading the repository through tools;"
+        " 1 reads nothing",
+    )
+    read_tokens: int | None = Field(
+        None,
+        gt=0,
+        description="tokens of files the plan and review phases may read through tools"
+        " (default: sized for the phase's model)",
+    )
 
 
 class PriceSettings(_Strict):

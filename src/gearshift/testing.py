@@ -6,11 +6,14 @@ Give it a function of the Request; it returns
 - a ``str``: the reply text;
 - a ``dict``: for a request with a JSON schema, the object the model would have sent (it is
   JSON-encoded here and parsed by the gateway, as a real reply is);
-- a ``Reply``: returned as it is, for complete control over usage, model and effort.
+- a ``Reply``: returned as it is, for complete control over usage, model and effort;
+- a list of ``ToolCall``: the model asks for these calls (a request with ``tools``); the phase
+  runs them and asks again, with the results in ``request.turns[-1].results``.
 
 Usage is an estimate from the text's length unless ``usage`` says otherwise (a ``Usage``, or a
 function of the request and the reply text), so token budgets and ``gearshift stats`` have
-numbers. Its calls are unpriced (``billing`` is None) and its context window is unknown. Every
+numbers. Its calls are unpriced (``billing`` is None) and its context window is unknown. It
+takes tools unless made with ``tools=False`` (then the phases that read ask single-shot). Every
 request it saw is kept in ``.requests``. A ``ProviderError`` the function raises reaches the
 caller as it is, so failures can be tested too::
 
@@ -31,18 +34,23 @@ from typing import Any
 
 from gearshift.context.tokens import estimate_tokens
 from gearshift.effort import Effort
-from gearshift.models.base import Billing, Reply, Request, Usage
+from gearshift.models.base import Billing, Reply, Request, ToolCall, Usage
 
-ReplyFunction = Callable[[Request], str | dict[str, Any] | Reply]
+ReplyFunction = Callable[[Request], str | dict[str, Any] | Reply | Sequence[ToolCall]]
 UsageFunction = Callable[[Request, str], Usage]
 
-__all__ = ["FunctionProvider", "ReplyFunction", "UsageFunction", "estimate_usage"]
+__all__ = ["FunctionProvider", "ReplyFunction", "ToolCall", "UsageFunction", "estimate_usage"]
 
 
 def estimate_usage(request: Request, text: str) -> Usage:
     """Tokens estimated from the length of the text, by the rule gearshift uses wherever it cannot count."""
+    earlier = "".join(
+        turn.text + "".join(str(call.arguments) for call in turn.calls) + "".join(r.content for r in turn.results)
+        for turn in request.turns
+    )
     return Usage(
-        input_tokens=estimate_tokens(request.instructions + request.input), output_tokens=estimate_tokens(text)
+        input_tokens=estimate_tokens(request.instructions + request.input + earlier),
+        output_tokens=estimate_tokens(text),
     )
 
 
@@ -58,11 +66,13 @@ class FunctionProvider:
         name: str = "function",
         model_efforts: Sequence[Effort] = tuple(Effort),
         usage: Usage | UsageFunction | None = None,
+        tools: bool = True,
     ) -> None:
         self.fn = fn
         self.name = name
         self.model_efforts = tuple(model_efforts)
         self.usage = usage
+        self.tools = tools
         self.requests: list[Request] = []
 
     def supported_efforts(self, model: str) -> tuple[Effort, ...]:
@@ -71,23 +81,33 @@ class FunctionProvider:
     def context_window(self, model: str) -> int | None:
         return None
 
+    def supports_tools(self, model: str) -> bool:
+        return self.tools
+
     def complete(self, request: Request, effort_sent: Effort | None) -> Reply:
         self.requests.append(request)
         answer = self.fn(request)
         if isinstance(answer, Reply):
             return answer
+        calls: tuple[ToolCall, ...] = ()
         if isinstance(answer, dict):
             text = json.dumps(answer)
         elif isinstance(answer, str):
             text = answer
+        elif isinstance(answer, Sequence) and answer and all(isinstance(call, ToolCall) for call in answer):
+            text, calls = "", tuple(call for call in answer if isinstance(call, ToolCall))
         else:
-            raise TypeError(f"{self.name}: the function returned a {type(answer).__name__}; return str, dict or Reply")
+            raise TypeError(
+                f"{self.name}: the function returned a {type(answer).__name__};"
+                " return str, dict, Reply or a list of ToolCall"
+            )
         return Reply(
             text=text,
             usage=self._usage(request, text),
             model=request.model,
             effort_sent=effort_sent,
             request_id=f"{self.name}-{len(self.requests)}",
+            tool_calls=calls,
         )
 
     def _usage(self, request: Request, text: str) -> Usage:

@@ -12,7 +12,7 @@ import anthropic
 from gearshift.effort import Effort
 from gearshift.errors import ProviderError, UsageError
 from gearshift.models._sdk_http import Deadline, hooks, translate_error
-from gearshift.models.base import Billing, Reply, Request, Usage
+from gearshift.models.base import Billing, Reply, Request, ToolCall, Usage
 from gearshift.models.config import ProviderSettings
 from gearshift.pricing import window_for
 from gearshift.trust import KeyPolicy
@@ -57,13 +57,23 @@ class AnthropicMessages:
     def context_window(self, model: str) -> int | None:
         return window_for(model, self.billing)
 
+    def supports_tools(self, model: str) -> bool:
+        return True
+
     def complete(self, request: Request, effort_sent: Effort | None) -> Reply:
         params: dict[str, Any] = {
             "model": request.model,
             "system": request.instructions,
-            "messages": [{"role": "user", "content": request.input}],
+            "messages": _messages(request),
             "max_tokens": request.max_output_tokens or DEFAULT_MAX_TOKENS,
         }
+        if request.tools:
+            # Kept with tool_choice none too: a request whose turns hold tool_use blocks must declare tools.
+            params["tools"] = [
+                {"name": spec.name, "description": spec.description, "input_schema": spec.parameters}
+                for spec in request.tools
+            ]
+            params["tool_choice"] = {"type": request.tool_choice}
         output_config: dict[str, Any] = {}
         if effort_sent is not None:
             params["thinking"] = {"type": "adaptive"}
@@ -99,6 +109,11 @@ class AnthropicMessages:
         if message.stop_reason == "refusal":
             raise ProviderError("anthropic: the model refused the request", status="refused", usage=usage)
         text = "".join(block.text for block in message.content if block.type == "text")
+        calls = tuple(
+            ToolCall(block.id, block.name, dict(block.input) if isinstance(block.input, dict) else {})
+            for block in message.content
+            if block.type == "tool_use"
+        )
         return Reply(
             text=text,
             usage=usage,
@@ -106,7 +121,44 @@ class AnthropicMessages:
             effort_sent=effort_sent,
             request_id=request_id,
             latency_ms=latency_ms,
+            tool_calls=calls,
+            echo=_echo(message.content) if calls else (),
         )
+
+
+def _messages(request: Request) -> list[dict[str, Any]]:
+    """The user's input; then, for each earlier round, the assistant's content and a user message
+    with one tool_result block per call, and any note as a text block after them."""
+    messages: list[dict[str, Any]] = [{"role": "user", "content": request.input}]
+    for turn in request.turns:
+        content = list(turn.echo) or [
+            *([{"type": "text", "text": turn.text}] if turn.text else []),
+            *({"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in turn.calls),
+        ]
+        messages.append({"role": "assistant", "content": content})
+        answers: list[dict[str, Any]] = [
+            {"type": "tool_result", "tool_use_id": result.call_id, "content": result.content} for result in turn.results
+        ]
+        if turn.note:
+            answers.append({"type": "text", "text": turn.note})
+        messages.append({"role": "user", "content": answers})
+    return messages
+
+
+def _echo(blocks: list[Any]) -> tuple[dict[str, Any], ...]:
+    """The assistant's content to send back next round. With thinking on, the API refuses a
+    tool_use turn without the thinking blocks before it, signatures unchanged."""
+    echoed: list[dict[str, Any]] = []
+    for block in blocks:
+        if block.type == "thinking":
+            echoed.append({"type": "thinking", "thinking": block.thinking, "signature": block.signature})
+        elif block.type == "redacted_thinking":
+            echoed.append({"type": "redacted_thinking", "data": block.data})
+        elif block.type == "text" and block.text:  # the API refuses empty text blocks
+            echoed.append({"type": "text", "text": block.text})
+        elif block.type == "tool_use":
+            echoed.append({"type": "tool_use", "id": block.id, "name": block.name, "input": block.input})
+    return tuple(echoed)
 
 
 def _usage(raw: Any) -> Usage:

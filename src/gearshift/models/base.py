@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from gearshift.effort import Effort
 from gearshift.errors import ReplyFormatError
@@ -22,6 +22,47 @@ class JsonSchema:
 
 
 @dataclass(frozen=True)
+class ToolSpec:
+    """A function the model may call: its name, what it is for, and its arguments as a JSON schema."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """The model asking for one call; ``id`` pairs it with its result."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any]  # empty when the model sent arguments that are not a JSON object
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    call_id: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier round of a conversation: what the model said and asked for, and the answers it got.
+
+    ``echo`` is the model's part as its provider sent it, for that provider to send back as it came:
+    Anthropic refuses a tool-use turn without its signed thinking blocks, and OpenAI's reasoning
+    items keep the model's thinking between rounds. Other providers leave it empty. ``note`` is
+    said to the model after the results, e.g. that it may read no more.
+    """
+
+    calls: tuple[ToolCall, ...]
+    results: tuple[ToolResult, ...]
+    text: str = ""
+    echo: tuple[dict[str, Any], ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Request:
     instructions: str
     input: str
@@ -29,6 +70,10 @@ class Request:
     effort: Effort
     schema: JsonSchema | None = None
     max_output_tokens: int | None = None
+    tools: tuple[ToolSpec, ...] = ()
+    # "none": the tools stay declared (the turns name them) but the model must answer now.
+    tool_choice: Literal["auto", "none"] = "auto"
+    turns: tuple[Turn, ...] = ()  # the rounds since ``input``: tool calls and their results
 
 
 @dataclass(frozen=True)
@@ -65,6 +110,8 @@ class Reply:
     latency_ms: int = 0
     parsed: Any = field(default=None, compare=False)  # the object, for a request with a schema
     cost_usd: float | None = None  # set by the gateway from the price table; None if unknown
+    tool_calls: tuple[ToolCall, ...] = ()  # the model asks for these before it answers
+    echo: tuple[dict[str, Any], ...] = ()  # see Turn.echo
 
 
 class Provider(Protocol):
@@ -72,6 +119,10 @@ class Provider(Protocol):
 
     ``name`` is what the ledger records. ``billing`` says whose price list prices the calls;
     None leaves them unpriced (a local model, a replay, a test double).
+
+    A provider that takes tools (``Request.tools``) says so with a method ``supports_tools(model)
+    -> bool``; it is optional, so that plug-ins written before tools keep working: a provider
+    without it is asked single-shot (see ``supports_tools`` below).
     """
 
     name: str
@@ -94,6 +145,22 @@ class Provider(Protocol):
 
 # What a provider must have; checked on objects made by plug-in factories, which mypy never sees.
 PROVIDER_MEMBERS = ("name", "billing", "supported_efforts", "complete", "context_window")
+
+
+def supports_tools(provider: Provider, model: str) -> bool:
+    """Whether ``provider`` takes ``Request.tools`` for ``model``; one that does not say takes none."""
+    method = getattr(provider, "supports_tools", None)
+    return bool(method(model)) if callable(method) else False
+
+
+def tool_arguments(raw: str | None) -> dict[str, Any]:
+    """A call's arguments from the JSON text the OpenAI formats carry; {} when they are not an object,
+    so that the tool says which argument it lacks rather than the whole round failing."""
+    try:
+        value = json.loads(raw or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def parse_structured(text: str, schema: JsonSchema, request_id: str | None = None) -> Any:

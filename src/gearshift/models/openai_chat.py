@@ -7,6 +7,7 @@ only where gearshift.trust allows: never to a URL or variable that only a reposi
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Mapping
@@ -17,7 +18,7 @@ import openai
 from gearshift.effort import Effort, openai_model_efforts
 from gearshift.errors import ProviderError, UsageError
 from gearshift.models._sdk_http import Deadline, openai_client, translate_error
-from gearshift.models.base import Billing, Reply, Request, Usage
+from gearshift.models.base import Billing, Reply, Request, ToolCall, ToolSpec, Usage, tool_arguments
 from gearshift.models.config import ProviderSettings
 from gearshift.pricing import window_for
 from gearshift.trust import KeyPolicy
@@ -53,14 +54,17 @@ class OpenAIChat:
     def context_window(self, model: str) -> int | None:
         return window_for(model, self.billing)
 
+    # Models a server said take no tools (Ollama: "... does not support tools"); set per instance on refusal.
+    _no_tools: frozenset[str] = frozenset()
+
+    def supports_tools(self, model: str) -> bool:
+        return model not in self._no_tools
+
     def complete(self, request: Request, effort_sent: Effort | None) -> Reply:
-        params: dict[str, Any] = {
-            "model": request.model,
-            "messages": [
-                {"role": "system", "content": request.instructions},
-                {"role": "user", "content": request.input},
-            ],
-        }
+        params: dict[str, Any] = {"model": request.model, "messages": _messages(request)}
+        if request.tools:
+            params["tools"] = [_tool(spec) for spec in request.tools]
+            params["tool_choice"] = request.tool_choice
         if request.schema is not None:
             params["response_format"] = {
                 "type": "json_schema",
@@ -94,6 +98,12 @@ class OpenAIChat:
         try:
             return self._client.chat.completions.create(**params)
         except openai.BadRequestError as exc:
+            if "tools" in params and "tool" in str(exc).lower():
+                # Said once, and the phase asks again without tools; the server's words say why.
+                self._no_tools = self._no_tools | {params["model"]}
+                error = self._error(exc, params["model"])
+                error.status = "tools_unsupported"
+                raise error from exc
             if effort is not None and "reasoning" in str(exc).lower():
                 raise _EffortRejected from exc
             raise self._error(exc, params["model"]) from exc
@@ -127,6 +137,11 @@ class OpenAIChat:
                 usage=usage,
             )
         text = _THINK.sub("", message.content or "", count=1)
+        calls = tuple(
+            ToolCall(call.id, call.function.name, tool_arguments(call.function.arguments))
+            for call in getattr(message, "tool_calls", None) or []
+            if getattr(call, "type", None) == "function"
+        )
         return Reply(
             text=text,
             usage=usage,
@@ -134,7 +149,40 @@ class OpenAIChat:
             effort_sent=effort_sent,
             request_id=request_id,
             latency_ms=latency_ms,
+            tool_calls=calls,
         )
+
+
+def _tool(spec: ToolSpec) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {"name": spec.name, "description": spec.description, "parameters": spec.parameters},
+    }
+
+
+def _messages(request: Request) -> list[dict[str, Any]]:
+    """The system and user messages; then, for each earlier round, the assistant's calls, one
+    ``tool`` message per result, and any note as a user message."""
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": request.instructions},
+        {"role": "user", "content": request.input},
+    ]
+    for turn in request.turns:
+        calls = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+            }
+            for call in turn.calls
+        ]
+        messages.append({"role": "assistant", "content": turn.text or None, "tool_calls": calls})
+        messages.extend(
+            {"role": "tool", "tool_call_id": result.call_id, "content": result.content} for result in turn.results
+        )
+        if turn.note:
+            messages.append({"role": "user", "content": turn.note})
+    return messages
 
 
 class _EffortRejected(Exception):

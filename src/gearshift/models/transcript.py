@@ -16,15 +16,16 @@ from typing import Any
 
 from gearshift.effort import Effort
 from gearshift.errors import ProviderError, UsageError
-from gearshift.models.base import Billing, Provider, Reply, Request, Usage
+from gearshift.models.base import Billing, Provider, Reply, Request, ToolCall, Usage, supports_tools
 from gearshift.secrets import count_masked
 
-# The fields of a request that must match for a recorded reply to stand in for a real one.
-MATCHED_FIELDS = ("instructions", "input", "schema")
+# The fields of a request that must match for a recorded reply to stand in for a real one. The
+# tool fields are written only when a request has them, so transcripts from before tools still match.
+MATCHED_FIELDS = ("instructions", "input", "schema", "tools", "tool_choice", "turns")
 
 
 def request_record(provider: str, request: Request) -> dict[str, Any]:
-    return {
+    record: dict[str, Any] = {
         "provider": provider,
         "model": request.model,
         "effort": request.effort.value,
@@ -34,10 +35,25 @@ def request_record(provider: str, request: Request) -> dict[str, Any]:
         # the gateway masked the request's secrets before it got here; this says how many
         "secrets_masked": count_masked(request.instructions) + count_masked(request.input),
     }
+    if request.tools:
+        record["tools"] = [spec.name for spec in request.tools]
+        record["tool_choice"] = request.tool_choice
+    if request.turns:
+        # the results too: a replay reads the repository again and must read what was recorded
+        record["turns"] = [
+            {
+                "text": turn.text,
+                "calls": [asdict(call) for call in turn.calls],
+                "results": [asdict(result) for result in turn.results],
+                "note": turn.note,
+            }
+            for turn in request.turns
+        ]
+    return record
 
 
 def reply_record(reply: Reply) -> dict[str, Any]:
-    return {
+    record: dict[str, Any] = {
         "text": reply.text,
         "model": reply.model,
         "effort_sent": reply.effort_sent.value if reply.effort_sent else None,
@@ -45,6 +61,10 @@ def reply_record(reply: Reply) -> dict[str, Any]:
         "request_id": reply.request_id,
         "latency_ms": reply.latency_ms,
     }
+    if reply.tool_calls:
+        record["tool_calls"] = [asdict(call) for call in reply.tool_calls]
+        record["echo"] = list(reply.echo)
+    return record
 
 
 class RecordingProvider:
@@ -65,6 +85,9 @@ class RecordingProvider:
 
     def context_window(self, model: str) -> int | None:
         return self._inner.context_window(model)
+
+    def supports_tools(self, model: str) -> bool:
+        return supports_tools(self._inner, model)
 
     def complete(self, request: Request, effort_sent: Effort | None) -> Reply:
         reply = self._inner.complete(request, effort_sent)
@@ -97,6 +120,10 @@ class ReplayProvider:
     def context_window(self, model: str) -> int | None:
         return None  # a transcript does not say; the price table, by model name, decides as when recording
 
+    def supports_tools(self, model: str) -> bool:
+        """As the recording's provider did: a transcript made without tools is played single-shot."""
+        return any(entry["request"].get("tools") for entry in self.entries)
+
     def complete(self, request: Request, effort_sent: Effort | None) -> Reply:
         number = self.position + 1
         if self.position >= len(self.entries):
@@ -113,10 +140,10 @@ class ReplayProvider:
             number = self.position + 1
         recorded = self.entries[self.position]
         for key in MATCHED_FIELDS:
-            if recorded["request"].get(key) != asked[key]:
+            if recorded["request"].get(key) != asked.get(key):
                 raise ProviderError(
                     f"replay: call {number} diverges from {self.path} line {number} in {key}: "
-                    + describe_difference(recorded["request"].get(key), asked[key]),
+                    + describe_difference(_as_text(recorded["request"].get(key)), _as_text(asked.get(key))),
                     status="replay_mismatch",
                 )
         self.position += 1
@@ -128,11 +155,18 @@ class ReplayProvider:
             model=raw.get("model") or request.model,
             effort_sent=Effort(sent) if sent else None,
             request_id=raw.get("request_id"),
+            tool_calls=tuple(ToolCall(**call) for call in raw.get("tool_calls", [])),
+            echo=tuple(raw.get("echo", [])),
         )
 
 
 def _matches(entry: dict[str, Any], asked: dict[str, Any]) -> bool:
-    return all(entry["request"].get(key) == asked[key] for key in MATCHED_FIELDS)
+    return all(entry["request"].get(key) == asked.get(key) for key in MATCHED_FIELDS)
+
+
+def _as_text(value: Any) -> Any:
+    """Lists (the turns) as JSON, so that a difference in them is shown where it is."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, list) else value
 
 
 def load_transcript(path: Path) -> list[dict[str, Any]]:

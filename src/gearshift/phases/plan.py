@@ -14,8 +14,10 @@ from gearshift.gateway import CallSite
 from gearshift.models import JsonSchema, Request
 from gearshift.paths import cache_dir
 from gearshift.phases import PhaseContext
+from gearshift.phases.reading import converse
 from gearshift.plan import Plan, plan_from_reply, plan_json_schema
 from gearshift.runs import RunState, RunStatus
+from gearshift.tools import READ_TOOLS
 
 INSTRUCTIONS = """\
 You are the planning phase of a coding workflow: plan at depth now, so that a later phase can
@@ -39,10 +41,23 @@ Produce a plan for the task, fitting the JSON schema:
   mitigation for each.
 - testing_strategy: how the result will be tested.
 Do not write code. Plan only what the task asks for: no extra layers, no speculative features.
+"""
 
+# What the model is told it sees: without the read tools, then with them.
+SEEING = """
 What you see: the task, a map of the repository (files ranked for the task, with their key
 symbols; not their code), the dependency manifests in full, and the test command. What you do
 not see is the code itself: plan from the map, and name in a step's reads what it must look at.
+Use only libraries the manifests list, unless the task asks for a new one (then say so in a step)."""
+
+READING = """
+What you see: the task, a map of the repository (files ranked for the task, with their key
+symbols; not their code), the dependency manifests in full, and the test command. You can also
+read the repository with tools: read_file (a file, or some of its lines), search (a regular
+expression over the files) and list_files. Read the code the plan depends on before you plan
+against it: the functions a step changes or calls, the tests it extends, the config it touches.
+Do not read everything: reads are limited, and the map already tells you where things are. Name
+in a step's reads what the implementing step must look at; it sees only the files its step lists.
 Use only libraries the manifests list, unless the task asks for a new one (then say so in a step)."""
 
 
@@ -65,10 +80,22 @@ def make_plan(ctx: PhaseContext, run: RunState) -> Plan:
     route = ctx.runs.read_json(run.id, "route.json")
     one_step = bool(route and route["route"]["facts"].get("trivial"))
     manifests = render_manifests(dependency_manifests(ctx.root))
-    request = build_request(
-        run.task, repo_map.render(), choice.model, effort, one_step=one_step, manifests=manifests, test_cmd=run.test_cmd
-    )
-    plan = ctx.gateway.call_structured(provider, request, CallSite(phase="plan", run_id=run.id), plan_from_reply)
+    rendered = repo_map.render()
+
+    def build(reading: bool) -> Request:
+        return build_request(
+            run.task,
+            rendered,
+            choice.model,
+            effort,
+            one_step=one_step,
+            manifests=manifests,
+            test_cmd=run.test_cmd,
+            reading=reading,
+        )
+
+    site = CallSite(phase="plan", run_id=run.id)
+    plan = converse(ctx, provider, build, site, plan_from_reply, root=ctx.root)
     ctx.runs.save_plan(run.id, plan, run.task)
     ctx.runs.update(run.id, status=RunStatus.PLANNED, message=None)
     ctx.say(f"plan: {len(plan.steps)} steps, saved to {ctx.runs.plan_markdown_path(run.id)}")
@@ -84,10 +111,12 @@ def build_request(
     one_step: bool = False,
     manifests: str = "",
     test_cmd: str | None = None,
+    reading: bool = False,
 ) -> Request:
+    """The plan request; with ``reading``, the model gets the read tools and is told what they are for."""
     tests = f"`{test_cmd}`, after every step" if test_cmd else "none is configured; say in the plan how to test"
     return Request(
-        instructions=INSTRUCTIONS + (ONE_STEP if one_step else ""),
+        instructions=INSTRUCTIONS + (READING if reading else SEEING) + (ONE_STEP if one_step else ""),
         input=(
             f"# Task\n{task}\n\n# Test command\n{tests}\n\n# Dependency manifests\n{manifests}"
             f"# Repository\n{repo_map}\n"
@@ -95,4 +124,5 @@ def build_request(
         model=model,
         effort=effort,
         schema=JsonSchema(name="plan", schema=plan_json_schema()),
+        tools=READ_TOOLS if reading else (),
     )

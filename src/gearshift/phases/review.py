@@ -11,9 +11,11 @@ from gearshift.effort import Effort
 from gearshift.gateway import CallSite
 from gearshift.models import JsonSchema, Request
 from gearshift.phases import PhaseContext
+from gearshift.phases.reading import converse
 from gearshift.plan import Plan, render_plan_markdown
 from gearshift.review import Review, review_from_reply, review_json_schema
 from gearshift.runs import RunState, RunStatus
+from gearshift.tools import READ_TOOLS
 
 INSTRUCTIONS = """\
 You are the review phase of a coding workflow. Review the implementation against the plan it
@@ -23,6 +25,13 @@ problems, missing edge cases, missing tests), each with a severity and, where yo
 and line; and your recommendations. Judge against the plan and the task: do not ask for
 features neither of them calls for."""
 
+READING = """
+
+You can read the repository as the implementation left it, with tools: read_file (a file, or
+some of its lines), search (a regular expression over the files) and list_files. Read where the
+diff alone does not settle a verdict: the code a change calls or is called by, a test that
+should cover it, a step that seems missing. Do not read everything: reads are limited."""
+
 
 def make_review(ctx: PhaseContext, run: RunState, plan: Plan, checkout: workspace.Checkout) -> Review:
     """Run the check, take the diff from the base, ask for the review, save it."""
@@ -31,10 +40,12 @@ def make_review(ctx: PhaseContext, run: RunState, plan: Plan, checkout: workspac
     checks = _check_summary(ctx, run, checkout)
     diff = workspace.diff(checkout.path, checkout.base)
     ctx.say(f"reviewing at {effort} effort ...")
-    request = build_request(run.task, plan, diff, checks, choice.model, effort)
-    review = ctx.gateway.call_structured(
-        ctx.provider("review"), request, CallSite(phase="review", run_id=run.id), review_from_reply
-    )
+
+    def build(reading: bool) -> Request:
+        return build_request(run.task, plan, diff, checks, choice.model, effort, reading=reading)
+
+    site = CallSite(phase="review", run_id=run.id)
+    review = converse(ctx, ctx.provider("review"), build, site, review_from_reply, root=checkout.path)
     ctx.runs.save_review(run.id, review, plan)
     ctx.runs.update(run.id, status=RunStatus.DONE, message=None)
     ctx.say(f"review saved to {ctx.runs.review_markdown_path(run.id)}")
@@ -57,9 +68,12 @@ def _check_summary(ctx: PhaseContext, run: RunState, checkout: workspace.Checkou
     return "\n".join(lines) + "\n" + truncate_output(result.output, head=10, tail=30)
 
 
-def build_request(task: str, plan: Plan, diff: str, checks: str, model: str, effort: Effort) -> Request:
+def build_request(
+    task: str, plan: Plan, diff: str, checks: str, model: str, effort: Effort, *, reading: bool = False
+) -> Request:
+    """The review request; with ``reading``, the model gets the read tools and is told what they are for."""
     return Request(
-        instructions=INSTRUCTIONS,
+        instructions=INSTRUCTIONS + (READING if reading else ""),
         input=(
             f"# Task\n{task}\n\n{render_plan_markdown(plan, task)}\n# Checks\n{checks}\n\n"
             f"# Diff of the implementation\n{diff or '(no changes)'}\n"
@@ -67,4 +81,5 @@ def build_request(task: str, plan: Plan, diff: str, checks: str, model: str, eff
         model=model,
         effort=effort,
         schema=JsonSchema(name="review", schema=review_json_schema()),
+        tools=READ_TOOLS if reading else (),
     )
