@@ -103,3 +103,27 @@ def test_outside_a_repository_run_says_so(cli, hermetic: Path) -> None:  # type:
     result = cli("run", "anything", "--yes")
     assert result.exit_code == 2
     assert "is not inside a git repository" in result.stderr
+
+
+def test_ids_by_any_unique_part_and_real_json_types(cli, repo: Path, fake_api: FakeAPI) -> None:  # type: ignore[no-untyped-def]
+    ScriptedModel().serve(fake_api)
+    assert cli("run", TASK, "--yes", "--test-cmd", TEST_CMD, "--base-url", fake_api.url).exit_code == 0
+    [run] = json.loads(cli("runs", "--json").stdout)
+    tail = run["id"][-4:]  # the unique part of an id is its end
+
+    shown = json.loads(cli("show", tail, "--json").stdout)
+    assert shown["run"]["id"] == run["id"]
+    assert shown["steps"][0]["touched"] == ["calc.py"]  # a list, not a JSON string in a string
+    assert shown["run"]["efforts"]["plan"] == "high"
+    assert shown["run"]["worktree"] is False
+    calls = json.loads(cli("calls", "--run", tail, "--json").stdout)
+    assert len(calls) == 6 and {c["run_id"] for c in calls} == {run["id"]}
+    assert {row["phase"] for row in json.loads(cli("stats", "--run", tail, "--json").stdout)} >= {"plan", "review"}
+
+    missing = cli("calls", "--run", "zzzz")
+    assert (missing.exit_code, missing.stderr.strip()) == (
+        2,
+        "gearshift: no run matches 'zzzz'; `gearshift runs` lists them",
+    )
+    shell = [row for row in json.loads(cli("config", "show", "--json").stdout) if row["key"] == "checks.shell"]
+    assert shell[0]["value"] is False

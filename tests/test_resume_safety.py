@@ -166,7 +166,7 @@ def test_pricing_is_a_setting_with_its_source(cli, hermetic: Path) -> None:  # t
     (hermetic / "gearshift.toml").write_text('[pricing."qwen3"]\ninput = 0.2\noutput = 0.6\n')
     result = cli("config", "show", "--json")
     rows = {row["key"]: row for row in json.loads(result.stdout)}
-    assert rows["pricing.qwen3.input"]["value"] == "0.2"
+    assert rows["pricing.qwen3.input"]["value"] == 0.2
     assert rows["pricing.qwen3.input"]["source"].endswith("gearshift.toml")
 
 

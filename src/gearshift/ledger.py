@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gearshift.errors import GearshiftError
+from gearshift.errors import GearshiftError, UsageError
 
 # Append only: never edit a migration that has shipped; add a new one.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -216,10 +216,29 @@ class Ledger:
         row = self._db.execute("SELECT * FROM runs WHERE id = ?", [run_id]).fetchone()
         return dict(row) if row else None
 
-    def find_runs(self, prefix: str) -> list[str]:
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        rows = self._db.execute("SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY id", [escaped + "%"])
+    def find_runs(self, part: str) -> list[str]:
+        """Ids of the runs whose id contains ``part`` (the unique part of an id is often its end)."""
+        escaped = part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self._db.execute("SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY id", [f"%{escaped}%"])
         return [r[0] for r in rows]
+
+    def resolve_run(self, part: str | None) -> str:
+        """A run id from any unique part of one (its start wins a tie); none means the newest run."""
+        if part is None:
+            newest = self.runs(limit=1)
+            if not newest:
+                raise UsageError('no runs yet; start one with: gearshift run "your task"')
+            return str(newest[0]["id"])
+        matches = self.find_runs(part)
+        if part in matches:
+            return part
+        starting = [m for m in matches if m.startswith(part)]
+        if len(matches) == 1 or len(starting) == 1:
+            return matches[0] if len(matches) == 1 else starting[0]
+        if not matches:
+            raise UsageError(f"no run matches {part!r}; `gearshift runs` lists them")
+        shown = ", ".join(matches[:3])
+        raise UsageError(f"{part!r} matches {len(matches)} runs ({shown}...); give more of the id")
 
     def runs(self, *, limit: int | None = None) -> list[dict[str, Any]]:
         """Runs, newest first, with their step counts and token and cost totals."""

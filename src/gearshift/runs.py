@@ -233,22 +233,9 @@ class RunStore:
     def set_step(self, run_id: str, step_id: int, **fields: Any) -> None:
         self.ledger.set_step(run_id, step_id, **{name: _column(value) for name, value in fields.items()})
 
-    def resolve(self, prefix: str | None) -> str:
-        """A run id from a unique prefix of one; no prefix means the newest run."""
-        if prefix is None:
-            newest = self.ledger.runs(limit=1)
-            if not newest:
-                raise UsageError('no runs yet; start one with: gearshift run "your task"')
-            return str(newest[0]["id"])
-        matches = self.ledger.find_runs(prefix)
-        if prefix in matches:
-            return prefix
-        if not matches:
-            raise UsageError(f"no run matches {prefix!r}; `gearshift runs` lists them")
-        if len(matches) > 1:
-            shown = ", ".join(matches[:3])
-            raise UsageError(f"{prefix!r} matches {len(matches)} runs ({shown}...); give more of the id")
-        return matches[0]
+    def resolve(self, part: str | None) -> str:
+        """A run id from any unique part of one; none means the newest run."""
+        return self.ledger.resolve_run(part)
 
     # --- artifacts --------------------------------------------------------------------------
 
@@ -329,14 +316,25 @@ class RunStore:
     def describe(self, run_id: str) -> dict[str, Any]:
         """Everything known of a run, as ``gearshift show --json`` prints it."""
         return {
-            "run": self.ledger.get_run(run_id) or {},
-            "steps": self.ledger.steps(run_id),
+            "run": _decoded(self.ledger.get_run(run_id) or {}),
+            "steps": [_decoded(row) for row in self.ledger.steps(run_id)],
             "plan": self.read_json(run_id, "plan.json"),
             "review": self.read_json(run_id, "review.json"),
             "phases": self.ledger.phase_totals(run_id),
             "route": self.read_json(run_id, "route.json"),
             "antipatterns": self.read_json(run_id, "antipatterns.json"),
         }
+
+
+def _decoded(row: dict[str, Any]) -> dict[str, Any]:
+    """A ledger row with its JSON columns as JSON and its flags as booleans, as --json prints them."""
+    decoded = dict(row)
+    for column in ("efforts", "touched"):
+        if isinstance(decoded.get(column), str):
+            decoded[column] = json.loads(decoded[column])
+    if "worktree" in decoded:
+        decoded["worktree"] = bool(decoded["worktree"])
+    return decoded
 
 
 def _phase_usage(row: dict[str, Any]) -> PhaseUsage:

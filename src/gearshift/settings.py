@@ -407,15 +407,16 @@ def _find_source(loc: list[str], merged: Flat) -> str | None:
     return below[0] if below else None
 
 
-def describe(loaded: LoadedSettings) -> list[tuple[str, str, str]]:
-    """Rows of (key, value, source) for every setting in force, phases resolved."""
-    rows: list[tuple[str, str, str]] = []
+def describe(loaded: LoadedSettings) -> list[tuple[str, Any, str]]:
+    """Rows of (key, value, source) for every setting in force, phases resolved; values keep their JSON
+    types (a flag is false, not "False"); ``show_value`` writes one for a table."""
+    rows: list[tuple[str, Any, str]] = []
     settings = loaded.settings
     dumped = _flatten(settings.model_dump(mode="json", exclude_none=True))
     for name, table in settings._plugin_tables.items():
         dumped.update(_flatten(table, f"providers.{name}."))
     for key in sorted(dumped):
-        rows.append((key, _show(dumped[key]), loaded.source_of(key)))
+        rows.append((key, dumped[key], loaded.source_of(key)))
     for phase in PHASES:
         choice = settings.for_phase(phase)
         own = f"phases.{phase}.effort"
@@ -424,7 +425,7 @@ def describe(loaded: LoadedSettings) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return str(value)

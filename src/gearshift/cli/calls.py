@@ -117,7 +117,7 @@ def config_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the settings as JSON.")] = False,
 ) -> None:
     """Show the resolved settings and where each value came from."""
-    from gearshift.settings import describe
+    from gearshift.settings import describe, show_value
 
     rows = describe(load())
     if as_json:
@@ -128,8 +128,8 @@ def config_show(
     table = Table(title="Settings", title_justify="left")
     for column in ("key", "value", "source"):
         table.add_column(column)
-    for row in rows:
-        table.add_row(*row)
+    for key, value, source in rows:
+        table.add_row(key, show_value(value), source)
     stdout().print(table)
 
 
@@ -137,11 +137,11 @@ def config_show(
 def calls(
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as a JSON array.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many calls to show.")] = 20,
-    run: Annotated[str | None, typer.Option(help="Only the calls of this run.")] = None,
+    run: Annotated[str | None, typer.Option(help="Only the calls of this run (any unique part of its id).")] = None,
 ) -> None:
     """List recorded model calls, newest first."""
     with open_ledger() as ledger:
-        rows = ledger.calls(limit=limit, run_id=run)
+        rows = ledger.calls(limit=limit, run_id=ledger.resolve_run(run) if run else None)
     if as_json:
         print_json(rows)
         return
@@ -156,11 +156,11 @@ def calls(
 @app.command()
 def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print the totals as a JSON array.")] = False,
-    run: Annotated[str | None, typer.Option(help="Only the calls of this run.")] = None,
+    run: Annotated[str | None, typer.Option(help="Only the calls of this run (any unique part of its id).")] = None,
 ) -> None:
     """Totals per phase x effort x model: calls, tokens, cost, time."""
     with open_ledger() as ledger:
-        rows = ledger.stats(run_id=run)
+        rows = ledger.stats(run_id=ledger.resolve_run(run) if run else None)
     if as_json:
         print_json(rows)
         return

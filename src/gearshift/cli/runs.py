@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from gearshift.workflow import Approve, Workflow
 
 RunArg = Annotated[
-    str | None, typer.Argument(metavar="[RUN]", help="Run id or a unique prefix of one (default: the newest run).")
+    str | None, typer.Argument(metavar="RUN", help="Run id, or any unique part of one (default: the newest run).")
 ]
 
 
@@ -228,7 +228,7 @@ def show(run_arg: RunArg = None, as_json: JsonOpt = False) -> None:
     from gearshift.runs import RunStore
 
     with open_ledger() as ledger:
-        run_id = RunStore(Path.cwd(), ledger).resolve(run_arg)
+        run_id = ledger.resolve_run(run_arg)
         row = ledger.get_run(run_id) or {}
         # the artifacts are in the run's own repository, wherever the ledger was opened from
         details = RunStore(Path(row.get("repo_root") or Path.cwd()), ledger).describe(run_id)
