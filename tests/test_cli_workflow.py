@@ -127,3 +127,21 @@ def test_ids_by_any_unique_part_and_real_json_types(cli, repo: Path, fake_api: F
     )
     shell = [row for row in json.loads(cli("config", "show", "--json").stdout) if row["key"] == "checks.shell"]
     assert shell[0]["value"] is False
+
+
+def test_a_task_from_standard_input_or_a_file_and_an_oversized_task_refused(cli, repo: Path, fake_api: FakeAPI) -> None:  # type: ignore[no-untyped-def]
+    model = ScriptedModel()
+    model.serve(fake_api)
+    from_stdin = cli("plan", "-", "--base-url", fake_api.url, stdin="Add mul and sub to calc\n")
+    assert from_stdin.exit_code == 0, from_stdin.stderr
+    (repo.parent / "task.md").write_text("Add mul and sub to calc, from a file\n")
+    from_file = cli("plan", "--task-file", str(repo.parent / "task.md"), "--base-url", fake_api.url)
+    assert from_file.exit_code == 0, from_file.stderr
+    tasks = sorted(r["task"] for r in json.loads(cli("runs", "--json").stdout))
+    assert tasks == ["Add mul and sub to calc", "Add mul and sub to calc, from a file"]
+
+    huge = cli("plan", "x" * 120_000, "--base-url", fake_api.url)
+    assert huge.exit_code == 2 and "the task is 120 KB, more than the 64 KB a task may be" in huge.stderr
+    neither = cli("plan", "--base-url", fake_api.url)
+    assert neither.exit_code == 2 and "give the task as an argument" in neither.stderr
+    assert model.asked == ["plan", "plan"]  # nothing paid for the refusals

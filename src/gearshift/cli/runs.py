@@ -27,9 +27,36 @@ from gearshift.cli.options import (
     Transcript,
     settings_flags,
 )
+from gearshift.errors import UsageError
 
 if TYPE_CHECKING:
     from gearshift.workflow import Approve, Workflow
+
+TaskArg = Annotated[
+    str | None, typer.Argument(metavar="TASK", help="What to build or fix, in words; - reads it from standard input.")
+]
+TaskFile = Annotated[Path | None, typer.Option("--task-file", help="Read the task from this file.")]
+MAX_TASK_CHARS = 64_000  # a task is a request, not a document: the planner can read files
+
+
+def read_task(task: str | None, task_file: Path | None) -> str:
+    """The task from the argument, standard input (-) or --task-file; one line when it cannot be had."""
+    if (task is None) == (task_file is None):
+        raise UsageError("give the task as an argument, as - for standard input, or with --task-file FILE")
+    if task_file is not None:
+        try:
+            text = task_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read the task from {task_file}: {exc}") from None
+    else:
+        text = sys.stdin.read() if task == "-" else str(task)
+    if len(text) > MAX_TASK_CHARS:
+        raise UsageError(
+            f"the task is {len(text) // 1000} KB, more than the {MAX_TASK_CHARS // 1000} KB a task may be;"
+            " put the detail in a file in the repository and name it in the task: the planner can read it"
+        )
+    return text
+
 
 RunArg = Annotated[
     str | None, typer.Argument(metavar="RUN", help="Run id, or any unique part of one (default: the newest run).")
@@ -84,7 +111,8 @@ def _finish_note(workflow: Workflow, run_id: str) -> None:
 
 @app.command()
 def run(
-    task: Annotated[str, typer.Argument(help="What to build or fix, in words.")],
+    task: TaskArg = None,
+    task_file: TaskFile = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Implement the plan without asking.")] = False,
     worktree: Annotated[bool, typer.Option(help="Work in a separate git worktree; leave this checkout as is.")] = False,
     test_cmd: TestCmd = None,
@@ -104,7 +132,9 @@ def run(
     from gearshift.workflow import RunOptions
 
     with _workflow(**locals()) as workflow:
-        result = workflow.run(task, RunOptions(test_cmd=test_cmd, worktree=worktree), _approve(yes))
+        result = workflow.run(
+            read_task(task, task_file), RunOptions(test_cmd=test_cmd, worktree=worktree), _approve(yes)
+        )
         if result.status == "planned" and not yes:
             say(f"plan only, no terminal to approve it on; next: gearshift implement {result.run_id} (or --yes)")
         _phase_summary(workflow, result.run_id)
@@ -113,7 +143,8 @@ def run(
 
 @app.command()
 def plan(
-    task: Annotated[str, typer.Argument(help="What to build or fix, in words.")],
+    task: TaskArg = None,
+    task_file: TaskFile = None,
     worktree: Annotated[bool, typer.Option(help="Implement later in a separate git worktree.")] = False,
     test_cmd: TestCmd = None,
     strategy: Strategy = None,
@@ -132,7 +163,7 @@ def plan(
     from gearshift.workflow import RunOptions
 
     with _workflow(**locals()) as workflow:
-        run_id = workflow.plan(task, RunOptions(test_cmd=test_cmd, worktree=worktree))
+        run_id = workflow.plan(read_task(task, task_file), RunOptions(test_cmd=test_cmd, worktree=worktree))
         typer.echo(run_id)
         say(f"next: edit {workflow.runs.plan_markdown_path(run_id)} if you like, then: gearshift implement {run_id}")
 
