@@ -1,0 +1,285 @@
+"""A step's file context on real commits: how much of each file it shows, and whether the edit is in it.
+
+    python bench/step_context_bench.py --repo PATH [--repo PATH ...] [-n 50] [--seed 0] [--tokens 24000]
+        [--baseline REV]
+
+Samples non-merge commits that modify 1 to 4 existing text files (lock files left out). For each,
+the files as they were in the parent go into a scratch directory, and a step is written as a good
+plan would write it: the commit's subject, then for each file the functions and classes its hunks
+touch (methods as Class.method; for an insertion between definitions, the one it follows) or, in a
+file without a grammar, the heading of the section the change is in. Both step contexts are
+computed on it, gearshift's own and the one of gearshift ``--baseline`` (default: the commit
+before step context by need, whose step_files showed whole files, or symbol views once over budget).
+
+Per file size class (lines of the parent's file), it prints the median of shown tokens over whole
+file tokens, the total of the same, and the share of the commit's changed lines inside the shown
+ranges: old-side lines the commit removes or rewrites, and for a pure insertion the line it follows
+(the line a SEARCH would quote). Goal: coverage >= 0.95 with a median ratio <= 0.35 for files
+over 400 lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import statistics
+import subprocess
+import tempfile
+import time
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gearshift.context.symbols import Symbol, extract_symbols, language_of
+from gearshift.context.tokens import TokenCounter, counter_for
+
+BASELINE = "a5129f1"  # main before step context by need
+CLASSES = ((0, 199, "<200"), (200, 399, "200-400"), (400, 999, "400-1000"), (1000, 10**9, ">1000"))
+SKIPPED = re.compile(r"(^|/)(go\.sum|[\w.-]+\.lock|package-lock\.json|pnpm-lock\.yaml|yarn\.lock)$")
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", re.MULTILINE)
+_ASSIGNMENT = re.compile(r"^(?:export\s+)?(?:const\s+|let\s+|var\s+)?([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=[^=]")
+_RST_RULE = re.compile(r"^([=\-~^\"'#*+])\1{2,}\s*$")
+
+# (path, shown tokens, shown ranges) for each file of a step
+Shown = list[tuple[str, int, list[tuple[int, int]]]]
+Variant = Callable[[Path, list[str], str, int, TokenCounter], Shown]
+
+
+@dataclass
+class Tally:
+    ratios: list[float] = field(default_factory=list)
+    shown: int = 0
+    whole: int = 0
+    changed: int = 0
+    covered: int = 0
+
+
+def sample_commits(repo: Path, n: int, seed: int) -> list[tuple[str, str, list[str]]]:
+    out = git(repo, "log", "--no-merges", "--format=%x01%H%x00%s", "--name-status", "-n", "6000")
+    commits = []
+    for record in out.split("\x01")[1:]:
+        head, _, body = record.partition("\n")
+        sha, _, subject = head.partition("\x00")
+        changes = [line.split("\t") for line in body.strip().splitlines() if line.strip()]
+        if not changes or any(c[0] != "M" for c in changes) or any(SKIPPED.search(c[1]) for c in changes):
+            continue
+        if 1 <= len(changes) <= 4:
+            commits.append((sha, subject, [c[1] for c in changes]))
+    random.Random(seed).shuffle(commits)
+    return commits
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+
+def changed_lines(diff: str) -> list[int]:
+    """Old-side lines a commit changes; for a pure insertion, the line it follows (or the first)."""
+    lines: list[int] = []
+    for match in _HUNK.finditer(diff):
+        start, count = int(match.group(1)), int(match.group(2) or "1")
+        lines.extend(range(start, start + count) if count else [max(1, start)])
+    return sorted(set(lines))
+
+
+def touched_names(symbols: list[Symbol], lines: list[int], text: str) -> list[str]:
+    """What a good plan would name: the innermost definition around each changed line (Class.method for
+    a method); outside definitions, the one a decorator belongs to, the top-level assignment the line is
+    in, or the definition an insertion follows."""
+    rows = text.split("\n")
+    names: list[str] = []
+    for line in lines:
+        around = [s for s in symbols if s.line <= line <= s.end_line]
+        if around:
+            inner = min(around, key=lambda s: s.end_line - s.line)
+            outer = [s for s in around if s is not inner and s.kind in ("class", "interface", "struct")]
+            names.append(f"{outer[-1].name}.{inner.name}" if inner.kind == "method" and outer else inner.name)
+            continue
+        after = [s for s in symbols if s.line > line]
+        following = min(after, key=lambda s: s.line) if after else None
+        if following and all(row.strip() for row in rows[line - 1 : following.line - 1]):
+            names.append(following.name)  # a decorator's line: it belongs to the definition below
+            continue
+        assigned = _assignment_above(rows, line)
+        if assigned:
+            names.append(assigned)
+            continue
+        before = [s for s in symbols if s.end_line < line]
+        if before:
+            last = max(before, key=lambda s: (s.end_line, -s.line))
+            names.append(last.name)
+    return list(dict.fromkeys(names))
+
+
+def _assignment_above(rows: list[str], line: int) -> str | None:
+    for index in range(min(line, len(rows)) - 1, -1, -1):
+        row = rows[index]
+        if row.strip() and not row[0].isspace() and not row.startswith((")", "]", "}")):
+            match = _ASSIGNMENT.match(row)
+            return match.group(1) if match else None
+    return None
+
+
+def heading_above(text: str, line: int) -> str | None:
+    """The nearest markdown or reStructuredText heading at or above ``line``, outside fenced code."""
+    rows = text.split("\n")
+    found, fenced = None, False
+    for index, row in enumerate(rows[: max(0, line)]):
+        if row.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif fenced:
+            continue
+        elif row.startswith("#") and row.lstrip("#").startswith(" "):
+            found = row.lstrip("#").strip()
+        elif index + 1 < len(rows) and _RST_RULE.match(rows[index + 1]) and row.strip() and not _RST_RULE.match(row):
+            found = row.strip()
+    return found
+
+
+def step_text(subject: str, files: dict[str, str], changes: dict[str, list[int]]) -> str:
+    parts = [subject, ""]
+    for path, text in files.items():
+        if language_of(path):
+            names = touched_names(extract_symbols(path, text.encode("utf-8")), changes[path], text)
+            parts.append(f"In {path}, change {', '.join(f'`{n}`' for n in names)}." if names else f"Change {path}.")
+        else:
+            found = list(dict.fromkeys(h for h in (heading_above(text, ln) for ln in changes[path]) if h))
+            parts.append(
+                f"In {path}, under {', '.join(chr(34) + h + chr(34) for h in found)}." if found else f"Change {path}."
+            )
+    return "\n".join(parts)
+
+
+# --- the two step contexts ------------------------------------------------------------------
+
+
+def ours(root: Path, paths: list[str], text: str, budget: int, counter: TokenCounter) -> Shown:
+    from gearshift.context.step_files import step_context
+
+    shown = step_context(root, paths, counter, budget=budget, step_text=text)
+    return [(f.path, f.tokens, list(f.ranges)) for f in shown.files]
+
+
+def baseline(rev: str) -> Variant:
+    """The step_files of gearshift at ``rev``, loaded from git, measured from what it prints."""
+    source = git(Path(__file__).resolve().parent, "show", f"{rev}:src/gearshift/context/step_files.py")
+    module = types.ModuleType("baseline_step_files")
+    exec(compile(source, f"{rev}:step_files.py", "exec"), module.__dict__)
+    marker = re.compile(r"^\[gearshift: lines (\d+)-(\d+) not shown")
+
+    def run(root: Path, paths: list[str], text: str, budget: int, counter: TokenCounter) -> Shown:
+        out: str = module.step_files_context(root, paths, counter, budget=budget, step_text=text)
+        result: Shown = []
+        for path in paths:
+            section = out.split(f"## {path}\n", 1)[1].split("\n## ", 1)[0]
+            fence = section.split("\n", 1)[0]
+            body = section.split("\n", 1)[1].rsplit(fence, 1)[0]
+            total = len((root / path).read_text(encoding="utf-8", errors="replace").splitlines())
+            hidden = [(int(m.group(1)), int(m.group(2))) for m in map(marker.match, body.splitlines()) if m]
+            if "[gearshift: the rest of the file is left out]" in body:
+                hidden.append((len([r for r in body.splitlines() if not marker.match(r)]), total))
+            ranges, first = [], 1
+            for start, end in sorted(hidden):
+                if start > first:
+                    ranges.append((first, start - 1))
+                first = end + 1
+            if first <= total:
+                ranges.append((first, total))
+            result.append((path, counter.count(f"## {path}\n{section}"), ranges))
+        return result
+
+    return run
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+def measure(repo: Path, n: int, seed: int, budget: int, variants: dict[str, Variant], misses: bool = False) -> None:
+    counter = counter_for("gpt-5.4")
+    tallies = {name: {label: Tally() for *_, label in CLASSES} for name in variants}
+    used = files_seen = 0
+    started = time.perf_counter()
+    for sha, subject, paths in sample_commits(repo, 10 * n, seed):
+        if used >= n:
+            break
+        files: dict[str, str] = {}
+        for path in paths:
+            data = subprocess.run(["git", "-C", str(repo), "show", f"{sha}^:{path}"], capture_output=True).stdout
+            if b"\0" in data[:8192] or not data.strip() or len(data) > 400_000:
+                break
+            files[path] = data.decode("utf-8", "replace")
+        if len(files) != len(paths):
+            continue
+        changes = {p: changed_lines(git(repo, "diff", "-U0", f"{sha}^", sha, "--", p)) for p in paths}
+        if not all(changes.values()):
+            continue
+        used += 1
+        files_seen += len(paths)
+        text = step_text(subject, files, changes)
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            for path, content in files.items():
+                (root / path).parent.mkdir(parents=True, exist_ok=True)
+                (root / path).write_text(content, encoding="utf-8")
+            for name, variant in variants.items():
+                for path, tokens, ranges in variant(root, paths, text, budget, counter):
+                    size = len(files[path].splitlines())
+                    tally = tallies[name][next(label for low, high, label in CLASSES if low <= size <= high)]
+                    whole = counter.count(files[path])
+                    tally.ratios.append(tokens / max(1, whole))
+                    tally.shown += tokens
+                    tally.whole += whole
+                    tally.changed += len(changes[path])
+                    missed = [ln for ln in changes[path] if not any(a <= ln <= b for a, b in ranges)]
+                    tally.covered += len(changes[path]) - len(missed)
+                    if misses and missed and name == "after":
+                        print(f"  missed {sha[:10]} {path} ({size} lines): {missed[:12]} shown {ranges[:12]}")
+    elapsed = time.perf_counter() - started
+    print(f"\n{repo}: {used} commits, {files_seen} files, step budget {budget:,} tokens ({elapsed:.0f} s)")
+    print(
+        f"  {'lines':<9} {'files':>5}  " + "  ".join(f"{name + ': median, total, coverage':<36}" for name in variants)
+    )
+    for *_, label in CLASSES:
+        row = [f"  {label:<9} {len(next(iter(tallies.values()))[label].ratios):>5}  "]
+        for name in variants:
+            t = tallies[name][label]
+            row.append(f"{_median(t.ratios):>14.2f} {t.shown / max(1, t.whole):>7.2f} {_share(t):>9.3f}      ")
+        print("".join(row))
+    for name in variants:
+        big = [r for label in (">1000", "400-1000") for r in tallies[name][label].ratios]
+        every = tallies[name].values()
+        coverage = sum(t.covered for t in every) / max(1, sum(t.changed for t in every))
+        print(f"  {name}: files over 400 lines, median ratio {_median(big):.2f}; changed-line coverage {coverage:.3f}")
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _share(tally: Tally) -> float:
+    return tally.covered / tally.changed if tally.changed else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repo", action="append", type=Path, required=True)
+    parser.add_argument("-n", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tokens", type=int, default=24_000, help="the step budget (context.step_tokens)")
+    parser.add_argument("--baseline", default=BASELINE, help="gearshift revision to compare with")
+    parser.add_argument("--only", choices=("baseline", "gearshift"), help="measure one of the two")
+    parser.add_argument("--misses", action="store_true", help="list the changed lines gearshift did not show")
+    args = parser.parse_args()
+    variants: dict[str, Variant] = {}
+    if args.only != "gearshift":
+        variants["before"] = baseline(args.baseline)
+    if args.only != "baseline":
+        variants["after"] = ours
+    for repo in args.repo:
+        measure(repo, args.n, args.seed, args.tokens, variants, args.misses)
+
+
+if __name__ == "__main__":
+    main()
