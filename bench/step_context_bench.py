@@ -37,9 +37,14 @@ from gearshift.context.tokens import TokenCounter, counter_for
 
 BASELINE = "a5129f1"  # main before step context by need
 CLASSES = ((0, 199, "<200"), (200, 399, "200-400"), (400, 999, "400-1000"), (1000, 10**9, ">1000"))
-SKIPPED = re.compile(r"(^|/)(go\.sum|[\w.-]+\.lock|package-lock\.json|pnpm-lock\.yaml|yarn\.lock)$")
+# generated files: a plan does not edit them by hand
+SKIPPED = re.compile(r"(^|/)(go\.sum|[\w.-]+\.lock|package-lock\.json|pnpm-lock\.yaml|yarn\.lock|[\w.-]+\.snap)$")
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", re.MULTILINE)
 _ASSIGNMENT = re.compile(r"^(?:export\s+)?(?:const\s+|let\s+|var\s+)?([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=[^=]")
+_NESTED = re.compile(  # a function defined inside another: Python, JavaScript and TypeScript, Go
+    r"^(\s+)(?:(?:async\s+)?def\s+(\w+)|(?:async\s+)?function\s*\*?\s*([\w$]+)"
+    r"|(?:const|let|var)\s+([\w$]+)\s*(?::[^=]+)?=\s*(?:async\s*)?(?:function\b|\(|[\w$]+\s*=>)|([\w$]+)\s*:=\s*func\b)"
+)
 _RST_RULE = re.compile(r"^([=\-~^\"'#*+])\1{2,}\s*$")
 
 # (path, shown tokens, shown ranges) for each file of a step
@@ -96,6 +101,9 @@ def touched_names(symbols: list[Symbol], lines: list[int], text: str) -> list[st
             inner = min(around, key=lambda s: s.end_line - s.line)
             outer = [s for s in around if s is not inner and s.kind in ("class", "interface", "struct")]
             names.append(f"{outer[-1].name}.{inner.name}" if inner.kind == "method" and outer else inner.name)
+            nested = _nested_above(rows, inner.line, line)
+            if nested:
+                names.append(nested)
             continue
         after = [s for s in symbols if s.line > line]
         following = min(after, key=lambda s: s.line) if after else None
@@ -111,6 +119,19 @@ def touched_names(symbols: list[Symbol], lines: list[int], text: str) -> list[st
             last = max(before, key=lambda s: (s.end_line, -s.line))
             names.append(last.name)
     return list(dict.fromkeys(names))
+
+
+def _nested_above(rows: list[str], first: int, line: int) -> str | None:
+    """The function defined inside a definition (which the symbols leave out) that holds ``line``."""
+    for number in range(line - 1, first, -1):
+        match = _NESTED.match(rows[number - 1])
+        if not match:
+            continue
+        indent = len(match.group(1))
+        body = [row for row in rows[number : line - 1] if row.strip()]
+        if all(len(row) - len(row.lstrip()) > indent or row.lstrip().startswith((")", "]")) for row in body):
+            return next(group for group in match.groups()[1:] if group)
+    return None
 
 
 def _assignment_above(rows: list[str], line: int) -> str | None:
@@ -175,6 +196,9 @@ def baseline(rev: str) -> Variant:
         for path in paths:
             section = out.split(f"## {path}\n", 1)[1].split("\n## ", 1)[0]
             fence = section.split("\n", 1)[0]
+            if not fence.startswith("```"):  # a note instead of the file: a secrets file, say
+                result.append((path, counter.count(f"## {path}\n{section}"), []))
+                continue
             body = section.split("\n", 1)[1].rsplit(fence, 1)[0]
             total = len((root / path).read_text(encoding="utf-8", errors="replace").splitlines())
             hidden = [(int(m.group(1)), int(m.group(2))) for m in map(marker.match, body.splitlines()) if m]

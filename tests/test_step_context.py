@@ -10,12 +10,13 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gearshift.context.regions import View, file_lines, pick_view, render_view
+from gearshift.context.regions import pick_view
 from gearshift.context.sections import changelog_head, headings, is_changelog
 from gearshift.context.step_files import step_context
 from gearshift.context.step_terms import step_terms
 from gearshift.context.symbols import extract_symbols
 from gearshift.context.tokens import counter_for
+from gearshift.context.views import View, file_lines, render_view
 
 COUNTER = counter_for("gpt-5.4")
 _NUMBERED = re.compile(r"^ *(\d+) \| (.*)$")
@@ -70,7 +71,7 @@ def test_owner_dot_member_shows_that_member_and_only_its_owner_s_signature() -> 
         + "    def run(self):\n        return 'alpha'\n\n\n"
         + "class Beta:\n"
         + "".join(f"    def k{n}(self):\n        return {n}\n\n" for n in range(150))
-        + "    def run(self):\n        return 'beta'\n"
+        + "    def run(self):\n        return 'beta'\n\n    def last(self):\n        return 0\n"
     )
     lines = file_lines(source)
     alpha_run = lines.index("        return 'alpha'") + 1
@@ -89,7 +90,9 @@ def test_a_named_class_shows_its_own_lines_and_its_members_signatures() -> None:
     view = view_of("a.py", source, "Add 'b' to `Config`")
     text = render_view(file_lines(source), view)
     assert "   3 |         'a': 1," in text and "   6 |     def m0(self):" in text
-    assert "        pass" not in text
+    shown = shown_lines(text)
+    assert all(shown[n].strip() in ("", "pass") or shown[n].startswith("    def m") for n in shown if n > 5)
+    assert [n for n in shown if shown[n].strip() == "pass"] == [2103, 2104]  # the file's last lines only
 
 
 def test_a_definition_s_decorators_and_the_lines_after_it_come_with_it() -> None:
@@ -119,6 +122,32 @@ def test_a_word_the_step_writes_as_code_shows_the_statement_that_defines_it() ->
     first = lines.index("SETTINGS = dict(") + 1
     view = view_of("a.py", source, "Add `key_99` to SETTINGS_TABLE and `SETTINGS`")
     assert all(covers(view, n) for n in range(first, first + 32))
+
+
+def test_a_test_is_named_by_its_description_and_a_huge_function_by_its_ends_and_the_words_inside() -> None:
+    tests = "import test from 'ava';\n\n" + "".join(
+        f"test('case {n} works', t => {{\n" + "\tt.pass();\n" * 8 + "});\n\n" for n in range(60)
+    )
+    lines = file_lines(tests)
+    start = lines.index("test('case 42 works', t => {") + 1
+    symbols = extract_symbols("retry.ts", tests.encode())
+    view = pick_view("retry.ts", tests, symbols, step_terms("Fix `case 42 works`"), 24_000, COUNTER)
+    assert all(covers(view, n) for n in range(start, start + 10)) and not covers(view, start - 5)
+
+    imports = "".join(f"import {{ thing{n} }} from './thing{n}'\n" for n in range(60))
+    body = "".join(
+        f"  const helper{n} = (x: number) => {{\n" + "    x += 1\n" * 10 + "    return x\n  }\n" for n in range(150)
+    )
+    source = f"{imports}\nexport function createRenderer(options: Options) {{\n{body}  return {{}}\n}}\n"
+    lines = file_lines(source)
+    inner = lines.index("  const helper77 = (x: number) => {") + 1
+    symbols = extract_symbols("renderer.ts", source.encode())
+    terms = step_terms("In `createRenderer`, make `helper77` clamp x")
+    view = pick_view("renderer.ts", source, symbols, terms, 8_000, COUNTER)
+    assert all(covers(view, n) for n in range(1, 61))  # every import
+    assert covers(view, 62) and covers(view, len(lines))  # the huge function's ends
+    assert all(covers(view, n) for n in range(inner, inner + 13))  # and the part the step names inside it
+    assert sum(b - a + 1 for a, b in view.ranges) < len(lines) // 5
 
 
 def test_a_changelog_shows_its_head_where_new_entries_go() -> None:

@@ -1,22 +1,24 @@
 """Which lines of a file a step sees: the whole of a small file; of a large one, the parts it needs.
 
-The parts, most needed first: the lines a failure names (focus), the definitions the step names in
-code (a class as its own lines with its members' signatures), the sections it names, a changelog's
-head, the lines its code-like words and quotes are on, the file's head (imports), the definitions
-prose words name, the signatures around what was picked, then an outline of the rest. They are
-taken in that order while the budget lasts. A large file in which the step names nothing is shown
-whole when it fits: nothing tells where its edit goes.
+The parts, most needed first: the lines a failure names; the definitions the step names in code,
+whole (a class as its own lines with its members' signatures; one larger than half the budget as
+its first and last lines, the step's words then finding the place inside); the sections and tests
+it names in words; a changelog's head; the lines its code-like words and quotes are on (what they
+define, to its end); the imports; definitions named in prose; the signatures around what was
+picked and the file's last lines; an outline of the rest. They are taken in that order while the
+budget lasts (gearshift.context.views). A large file in which the step names nothing is shown
+whole when it fits: nothing tells where its edit goes; so is one the parts would nearly cover.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from gearshift.context.sections import changelog_head, is_changelog
 from gearshift.context.step_terms import StepTerms
 from gearshift.context.symbols import Symbol
 from gearshift.context.tokens import TokenCounter
+from gearshift.context.views import Piece, View, file_lines, fit_pieces
 
 WHOLE_LINES = 300  # a file this short is shown whole when its share of the budget allows
 SMALL_TOKENS = 2_000  # and so is one this light, however many lines it has
@@ -30,23 +32,12 @@ ANCHOR_HITS = 5  # places shown per word: the first definitions and assignments,
 OUTLINE_LINES = 30  # signatures of the rest of the file, nearest first
 LEAD_LINES = 200  # decorators (a test's parameters can be long) and comments above a definition belong to it
 TRAIL_LINES = 2  # blank lines after a definition: where the next one would go
-STATEMENT_LINES = 80  # an assignment a word defines is shown to its end, up to this many lines
-GAP_FILL = 2  # a gap this small is shown rather than marked: the marker costs as much
-MARKER_TOKENS = 14
-
-
-@dataclass(frozen=True)
-class View:
-    whole: bool
-    ranges: tuple[tuple[int, int], ...]  # 1-based, inclusive, sorted, apart
-    cut: bool = False  # some part the step needed did not fit the budget
-
-
-@dataclass(frozen=True)
-class _Piece:
-    rank: int
-    ranges: tuple[tuple[int, int], ...]
-    targeted: bool  # says where the edit goes, rather than giving bearings
+STATEMENT_LINES = 150  # what a word defines (a nested function, a value) is shown to its end, up to this
+TAIL_LINES = 3  # a file's last lines: where new tests and entries are appended
+ALMOST_WHOLE = 0.7  # a view of this share of a file's lines is shown whole instead
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
+_IMPORT = re.compile(r"(?:import\b|from\s+\S+\s+import\b|export\s.*\sfrom\s|#include\b|use\s|package\s|require\()")
+IMPORT_LINES = 150  # imports are looked for this far down
 
 
 def pick_view(
@@ -69,94 +60,125 @@ def pick_view(
     pieces = _pieces(path, lines, symbols, terms, focus)
     if not any(p.targeted for p in pieces) and total <= budget:
         return View(True, ((1, len(lines)),))
-    return _fit(lines, pieces, budget, counter)
-
-
-def file_lines(text: str) -> list[str]:
-    """A file's lines as git and tracebacks number them: split at newlines only."""
-    lines = text.split("\n")
-    return lines[:-1] if lines[-1] == "" else lines
+    view = fit_pieces(lines, pieces, budget, counter)
+    shown = sum(last - first + 1 for first, last in view.ranges)
+    if shown >= len(lines) * ALMOST_WHOLE and total <= budget:  # numbered, most of a file costs more than all of it
+        return View(True, ((1, len(lines)),))
+    return view
 
 
 def _pieces(
     path: str, lines: list[str], symbols: list[Symbol], terms: StepTerms, focus: tuple[int, ...]
-) -> list[_Piece]:
+) -> list[Piece]:
     n = len(lines)
     parent = _parents(symbols)
     names = {s.name for s in symbols}
-    pieces: list[_Piece] = []
+    pieces: list[Piece] = []
     picked: list[Symbol] = []
     for line in sorted(set(focus)):
         if 1 <= line <= n:
             around = [s for s in symbols if s.line <= line <= s.end_line and s.kind != "section"]
             inner = min(around, key=_size, default=None)
             if inner is not None and _size(inner) <= FOCUS_SYMBOL_LINES:
-                pieces.append(_Piece(0, _with_owners(inner, parent, lines), True))
+                pieces.append(Piece(0, _with_owners(inner, parent, lines), True))
                 picked.append(inner)
             else:
-                pieces.append(_Piece(0, ((max(1, line - FOCUS_WINDOW), min(n, line + FOCUS_WINDOW)),), True))
+                pieces.append(Piece(0, ((max(1, line - FOCUS_WINDOW), min(n, line + FOCUS_WINDOW)),), True))
     strong, weak = [], []
+    said = terms.text.lower()
     for symbol in symbols:
         owner = parent.get(symbol)
         placed = owner is not None and (owner.name, symbol.name) in terms.qualified
         free = any(member == symbol.name and o not in names for o, member in terms.qualified)
+        # a section's title or a test's description ('retries on 408') is named by being quoted or written out
+        written = len(symbol.name) >= 3 and symbol.name.lower() in said
+        phrase = written and not _IDENTIFIER.fullmatch(symbol.name)
         if symbol.kind == "section":
-            if len(symbol.name) >= 3 and symbol.name.lower() in terms.text.lower():
-                pieces.append(_Piece(1, ((symbol.line, min(symbol.end_line, symbol.line + SECTION_LINES)),), True))
+            if written:
+                pieces.append(Piece(1, ((symbol.line, min(symbol.end_line, symbol.line + SECTION_LINES)),), True))
                 picked.append(symbol)
-        elif placed or free or symbol.name in terms.strong:
+        elif placed or free or phrase or symbol.name in terms.strong:
             strong.append(symbol)
         elif symbol.name in terms.weak:
             weak.append(symbol)
     for symbol in sorted(strong, key=_size):  # the smallest first: a budget cut keeps more of them
-        pieces.append(_Piece(1, _own_lines(symbol, symbols, parent, lines), True))
+        ends = ((_lead(lines, symbol.line), symbol.line), (symbol.end_line, symbol.end_line))
+        skeleton = (*ends, *_signature_lines(_owners(symbol, parent)))
+        pieces.append(Piece(1, _own_lines(symbol, symbols, parent, lines), True, skeleton))
         picked.append(symbol)
     if is_changelog(path):
-        pieces.append(_Piece(1, ((1, changelog_head(lines)),), True))
+        pieces.append(Piece(1, ((1, changelog_head(lines)),), True))
     pieces.extend(_anchor_pieces(lines, terms, names))
     first = min((s.line for s in symbols if s.kind != "section"), default=1)
     head = min(HEAD_LINES, max(first - 1, 0) if first > 1 else (HEAD_LINES if not symbols else 0))
+    if first > 1 and any(s.kind != "section" for s in symbols):  # code: all of its imports, however many
+        head = max(head, _imports_end(lines[: first - 1]))
     if head:
-        pieces.append(_Piece(3, ((1, min(n, head)),), False))
+        pieces.append(Piece(3, ((1, min(n, head)),), False))
     for symbol in sorted(weak, key=_size):
         whole = _size(symbol) <= WEAK_SYMBOL_LINES
         ranges = _with_owners(symbol, parent, lines) if whole else _signature_lines([symbol, *_owners(symbol, parent)])
-        pieces.append(_Piece(4, ranges, False))
+        pieces.append(Piece(4, ranges, False))
         picked.append(symbol)
     neighbours = [s for p in picked for s in _siblings(p, symbols, parent) if s not in picked]
     if neighbours:
-        pieces.append(_Piece(5, _signature_lines(neighbours), False))
+        pieces.append(Piece(5, _signature_lines(neighbours), False))
+    pieces.append(Piece(5, ((max(1, n - TAIL_LINES + 1), n),), False))
     anchors = [p.ranges[0][0] for p in pieces if p.targeted] or [1]
     rest = [s for s in symbols if s not in picked and s not in neighbours]
     rest.sort(key=lambda s: min(abs(s.line - a) for a in anchors))
     for start in range(0, min(len(rest), OUTLINE_LINES), 10):  # in batches: nearest first
-        pieces.append(_Piece(6, _signature_lines(rest[start : min(start + 10, OUTLINE_LINES)]), False))
+        pieces.append(Piece(6, _signature_lines(rest[start : min(start + 10, OUTLINE_LINES)]), False))
     if all(s.kind == "section" for s in symbols):  # a document may take new lines at its end
-        pieces.append(_Piece(7, ((max(1, n - 20), n),), False))
+        pieces.append(Piece(7, ((max(1, n - 20), n),), False))
     return sorted(pieces, key=lambda p: p.rank)
 
 
-def _anchor_pieces(lines: list[str], terms: StepTerms, names: set[str]) -> list[_Piece]:
+def _anchor_pieces(lines: list[str], terms: StepTerms, names: set[str]) -> list[Piece]:
     pieces = []
     for anchor in terms.anchors:
-        if anchor in names:
-            continue  # a definition's name: the definition is the place, not every use
         if re.fullmatch(r"[\w$]+", anchor):
-            pattern = re.compile(rf"(?<![\w$]){re.escape(anchor)}(?![\w$])")
-            defines = re.compile(rf"(?<![\w$]){re.escape(anchor)}\s*[:=(]|[\"']{re.escape(anchor)}[\"']")
+            word = re.escape(anchor)
+            pattern = re.compile(rf"(?<![\w$]){word}(?![\w$])")
+            defines = re.compile(  # def name, const name =, name: ..., "name": ..., name = ...; not a call
+                rf"\b(?:def|function|func|class|const|let|var|type|interface|struct)\s+{word}\b"
+                rf"|(?<![\w$.]){word}\s*(?::(?!:)|=(?![=>]))|[\"']{word}[\"']\s*:"
+            )
         else:
             pattern = defines = re.compile(re.escape(anchor))
         hits = [i + 1 for i, line in enumerate(lines) if pattern.search(line)]
+        defined = anchor in names  # a definition's name: the definition is shown; here only its overloads
+        if defined and anchor not in terms.strong:
+            continue  # written Owner.member: the definition under that owner is the place
+        if defined:
+            hits = [hit for hit in hits if defines.search(lines[hit - 1])]
         if not hits:
             continue
         hits.sort(key=lambda ln: (not defines.search(lines[ln - 1]), ln))
         n = len(lines)
         ranges = []
         for hit in sorted(hits[:ANCHOR_HITS]):
-            last = _statement(lines, hit) if defines.search(lines[hit - 1]) else hit
+            last = _statement(lines, hit) if not defined and defines.search(lines[hit - 1]) else hit
             ranges.append((max(1, hit - ANCHOR_WINDOW), min(n, last + ANCHOR_WINDOW)))
-        pieces.append(_Piece(2, tuple(ranges), True))
+        pieces.append(Piece(2, tuple(ranges), True))
     return pieces
+
+
+def _imports_end(lines: list[str]) -> int:
+    """The last line of the imports at the top of a file (0 if none), however many there are."""
+    end = 0
+    in_block = False
+    for number, line in enumerate(lines[:IMPORT_LINES], start=1):
+        text = line.strip()
+        if in_block:  # a Go import ( ... ) block
+            end = number
+            in_block = text != ")"
+        elif _IMPORT.match(text):
+            end = number
+            in_block = text.endswith("(") and text.startswith("import")
+        elif text.startswith(("}", ")")) and " from " in f" {text} ":  # the end of a multi-line import
+            end = number
+    return end
 
 
 def _size(symbol: Symbol) -> int:
@@ -261,93 +283,3 @@ def _siblings(symbol: Symbol, symbols: list[Symbol], parent: dict[Symbol, Symbol
     level = [s for s in symbols if parent.get(s) is parent.get(symbol)]
     at = level.index(symbol)
     return level[max(0, at - 1) : at] + level[at + 1 : at + 2]
-
-
-def _fit(lines: list[str], pieces: list[_Piece], budget: int, counter: TokenCounter) -> View:
-    """Take the pieces in order while the estimate stays in ``budget``; then check by counting."""
-    width = len(str(len(lines)))
-    prefix = counter.count(f"{len(lines):>{width}} | ")
-    costs = [counter.count(line) + prefix for line in lines]
-    history = [[False] * len(lines)]  # what is shown after each piece taken
-    cut = False
-    for piece in pieces:
-        trial = list(history[-1])
-        for first, last in piece.ranges:
-            trial[first - 1 : last] = [True] * (last - first + 1)
-        if _estimate(trial, costs) <= budget:
-            history.append(trial)
-        elif piece.targeted:  # what the step needs and cannot have whole: as much of its start as fits
-            cut = True
-            partial = _partial(history[-1], piece, costs, budget)
-            if partial != history[-1]:
-                history.append(partial)
-    view = View(False, _ranges(_fill_gaps(history[-1], costs, budget)), cut)
-    while len(history) > 1 and counter.count(render_view(lines, view)) > budget:  # the estimate was short
-        history.pop()
-        view = View(False, _ranges(history[-1]), True)
-    return view
-
-
-def _partial(keep: list[bool], piece: _Piece, costs: list[int], budget: int) -> list[bool]:
-    trial = list(keep)
-    for first, last in piece.ranges:
-        for index in range(first - 1, last):
-            if trial[index]:
-                continue
-            trial[index] = True
-            if _estimate(trial, costs) > budget:
-                trial[index] = False
-                return trial
-    return trial
-
-
-def _estimate(keep: list[bool], costs: list[int]) -> int:
-    markers = sum(1 for i, k in enumerate(keep) if not k and (i == 0 or keep[i - 1]))
-    return sum(c for c, k in zip(costs, keep, strict=True) if k) + markers * MARKER_TOKENS
-
-
-def _fill_gaps(keep: list[bool], costs: list[int], budget: int) -> list[bool]:
-    filled = list(keep)
-    index = 0
-    while index < len(filled):
-        if filled[index]:
-            index += 1
-            continue
-        end = index
-        while end < len(filled) and not filled[end]:
-            end += 1
-        if index > 0 and end < len(filled) and end - index <= GAP_FILL:
-            trial = filled[:index] + [True] * (end - index) + filled[end:]
-            if _estimate(trial, costs) <= budget:
-                filled = trial
-        index = end
-    return filled
-
-
-def _ranges(keep: list[bool]) -> tuple[tuple[int, int], ...]:
-    ranges: list[tuple[int, int]] = []
-    for index, shown in enumerate(keep, start=1):
-        if not shown:
-            continue
-        if ranges and ranges[-1][1] == index - 1:
-            ranges[-1] = (ranges[-1][0], index)
-        else:
-            ranges.append((index, index))
-    return tuple(ranges)
-
-
-def render_view(lines: list[str], view: View) -> str:
-    """The lines shown: a whole file as it is; parts numbered (`  42 | code`), with the gaps marked."""
-    if view.whole:
-        return "".join(line + "\n" for line in lines)
-    width = len(str(len(lines)))
-    out: list[str] = []
-    after = 0
-    for first, last in view.ranges:
-        if first > after + 1:
-            out.append(f"… lines {after + 1}-{first - 1} not shown …\n")
-        out.extend(f"{number:>{width}} | {lines[number - 1]}\n" for number in range(first, last + 1))
-        after = last
-    if after < len(lines):
-        out.append(f"… lines {after + 1}-{len(lines)} not shown …\n")
-    return "".join(out)

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from gearshift.context.files import is_secret, read_text
-from gearshift.context.regions import View, file_lines, pick_view, render_view
+from gearshift.context.regions import pick_view
 from gearshift.context.sections import headings
 from gearshift.context.step_terms import step_terms
 from gearshift.context.symbols import Symbol, extract_symbols, language_of
 from gearshift.context.tokens import TokenCounter
+from gearshift.context.views import View, file_lines, render_view
 from gearshift.edits import confined_path
 from gearshift.errors import EditError
 from gearshift.secrets import mask_text
