@@ -30,7 +30,7 @@ import time
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from gearshift.context.symbols import Symbol, extract_symbols, language_of
 from gearshift.context.tokens import TokenCounter, counter_for
@@ -45,6 +45,17 @@ _NESTED = re.compile(  # a function defined inside another: Python, JavaScript a
     r"^(\s+)(?:(?:async\s+)?def\s+(\w+)|(?:async\s+)?function\s*\*?\s*([\w$]+)"
     r"|(?:const|let|var)\s+([\w$]+)\s*(?::[^=]+)?=\s*(?:async\s*)?(?:function\b|\(|[\w$]+\s*=>)|([\w$]+)\s*:=\s*func\b)"
 )
+_FIELD = re.compile(  # a class's field, a function or a value: name = ..., name: Type = ..., name(...) {
+    r"^(\s+)(?:(?:public|private|protected|static|readonly|override|declare)\s+)*"
+    r"(?!(?:if|for|while|switch|return|catch|else|try|new|await|throw|typeof|super|this|do)\b)([\w$#]+)[?!]?\s*[:=(<]"
+)
+_DEFINITION = re.compile(  # a definition in a language gearshift has no grammar for: Ruby, shell, Perl, Lua ...
+    r"^\s*(?:(?:def|function|func|fn|sub|proc|class|module|local\s+function)\s+([\w$.?!]+)|([\w-]+)\s*\(\)\s*\{)"
+)
+_KEY = re.compile(r"^(\s*)(?:\"([^\"]+)\"\s*:|([\w.-]+)\s*[:=]|\[+([\w.\"-]+)\]+\s*$)")  # JSON, YAML, TOML
+_DATA = (".json", ".yaml", ".yml", ".toml")
+_DOCUMENTS = {".md", ".markdown", ".mdx", ".rst", ".txt", ".adoc", ".asciidoc", ".rdoc"}
+_CLASS_LIKE = ("class", "interface", "struct")
 _RST_RULE = re.compile(r"^([=\-~^\"'#*+])\1{2,}\s*$")
 
 # (path, shown tokens, shown ranges) for each file of a step
@@ -99,9 +110,13 @@ def touched_names(symbols: list[Symbol], lines: list[int], text: str) -> list[st
         around = [s for s in symbols if s.line <= line <= s.end_line]
         if around:
             inner = min(around, key=lambda s: s.end_line - s.line)
-            outer = [s for s in around if s is not inner and s.kind in ("class", "interface", "struct")]
+            outer = [s for s in around if s is not inner and s.kind in _CLASS_LIKE]
+            if inner.kind in _CLASS_LIKE:  # a field of a class: Class.field, as a plan writes it
+                field = _nested_above(rows, inner.line, line, _FIELD)
+                names.append(f"{inner.name}.{field}" if field else inner.name)
+                continue
             names.append(f"{outer[-1].name}.{inner.name}" if inner.kind == "method" and outer else inner.name)
-            nested = _nested_above(rows, inner.line, line)
+            nested = _nested_above(rows, inner.line, line, _NESTED)
             if nested:
                 names.append(nested)
             continue
@@ -114,6 +129,10 @@ def touched_names(symbols: list[Symbol], lines: list[int], text: str) -> list[st
         if assigned:
             names.append(assigned)
             continue
+        quoted = _word_above(rows, line, symbols)
+        if quoted:  # in a block no definition holds (Go's const ( ... )): the line it goes after, quoted
+            names.append(quoted)
+            continue
         before = [s for s in symbols if s.end_line < line]
         if before:
             last = max(before, key=lambda s: (s.end_line, -s.line))
@@ -121,10 +140,22 @@ def touched_names(symbols: list[Symbol], lines: list[int], text: str) -> list[st
     return list(dict.fromkeys(names))
 
 
-def _nested_above(rows: list[str], first: int, line: int) -> str | None:
-    """The function defined inside a definition (which the symbols leave out) that holds ``line``."""
-    for number in range(line - 1, first, -1):
-        match = _NESTED.match(rows[number - 1])
+def _word_above(rows: list[str], line: int, symbols: list[Symbol]) -> str | None:
+    """The first name on the nearest line at or above ``line`` when it is indented and no definition holds it."""
+    for index in range(min(line, len(rows)) - 1, max(-1, line - 4), -1):
+        row = rows[index]
+        if row.strip():
+            match = re.match(r"\s+([A-Za-z_]\w{2,})", row)
+            inside = any(s.line <= index + 1 <= s.end_line for s in symbols)
+            return match.group(1) if match and not inside else None
+    return None
+
+
+def _nested_above(rows: list[str], first: int, line: int, pattern: re.Pattern[str]) -> str | None:
+    """The function (or class field) defined inside a definition, which the symbols leave out, that holds
+    ``line``: the nearest definition above it whose indented block reaches it."""
+    for number in range(line, first, -1):
+        match = pattern.match(rows[number - 1])
         if not match:
             continue
         indent = len(match.group(1))
@@ -165,12 +196,47 @@ def step_text(subject: str, files: dict[str, str], changes: dict[str, list[int]]
         if language_of(path):
             names = touched_names(extract_symbols(path, text.encode("utf-8")), changes[path], text)
             parts.append(f"In {path}, change {', '.join(f'`{n}`' for n in names)}." if names else f"Change {path}.")
+        elif path.endswith(_DATA):
+            keys = list(dict.fromkeys(k for k in (_key_above(text, ln) for ln in changes[path]) if k))
+            parts.append(f"In {path}, change {', '.join(f'`{k}`' for k in keys)}." if keys else f"Change {path}.")
         else:
-            found = list(dict.fromkeys(h for h in (heading_above(text, ln) for ln in changes[path]) if h))
+            document = PurePosixPath(path).suffix.lower() in _DOCUMENTS or (
+                "." not in PurePosixPath(path).name and not text.startswith("#!")
+            )
+            headings = (heading_above(text, ln) for ln in changes[path]) if document else ()
+            found = list(dict.fromkeys(h for h in headings if h))
+            defined = list(dict.fromkeys(d for d in (_definition_above(text, ln) for ln in changes[path]) if d))
             parts.append(
-                f"In {path}, under {', '.join(chr(34) + h + chr(34) for h in found)}." if found else f"Change {path}."
+                f"In {path}, under {', '.join(chr(34) + h + chr(34) for h in found)}."
+                if found
+                else f"In {path}, change {', '.join(f'`{d}`' for d in defined)}."
+                if defined
+                else f"Change {path}."
             )
     return "\n".join(parts)
+
+
+def _key_above(text: str, line: int) -> str | None:
+    """The key of the block a changed line of JSON, YAML or TOML is in (the line's own when it has one)."""
+    rows = text.split("\n")
+    if line > len(rows):
+        return None
+    indent = len(rows[line - 1]) - len(rows[line - 1].lstrip()) + 1
+    for index in range(line - 1, -1, -1):
+        match = _KEY.match(rows[index])
+        if match and (len(match.group(1)) < indent or index == line - 1):
+            return next(group for group in match.groups()[1:] if group)
+    return None
+
+
+def _definition_above(text: str, line: int) -> str | None:
+    """In code gearshift has no grammar for, the nearest definition at or above a changed line."""
+    rows = text.split("\n")
+    for index in range(min(line, len(rows)) - 1, -1, -1):
+        match = _DEFINITION.match(rows[index])
+        if match:
+            return match.group(1) or match.group(2)
+    return None
 
 
 # --- the two step contexts ------------------------------------------------------------------
@@ -194,12 +260,15 @@ def baseline(rev: str) -> Variant:
         out: str = module.step_files_context(root, paths, counter, budget=budget, step_text=text)
         result: Shown = []
         for path in paths:
-            section = out.split(f"## {path}\n", 1)[1].split("\n## ", 1)[0]
-            fence = section.split("\n", 1)[0]
+            heading = f"## {path}\n"
+            rest = out[out.index(heading) + len(heading) :]
+            fence = rest.split("\n", 1)[0]
             if not fence.startswith("```"):  # a note instead of the file: a secrets file, say
-                result.append((path, counter.count(f"## {path}\n{section}"), []))
+                result.append((path, counter.count(heading + rest.split("\n", 1)[0]), []))
                 continue
-            body = section.split("\n", 1)[1].rsplit(fence, 1)[0]
+            close = rest.index(f"\n{fence}\n", len(fence))  # the closing fence: the file's text has none
+            body = rest[len(fence) + 1 : close + 1]
+            section = rest[: close + len(fence) + 2]
             total = len((root / path).read_text(encoding="utf-8", errors="replace").splitlines())
             hidden = [(int(m.group(1)), int(m.group(2))) for m in map(marker.match, body.splitlines()) if m]
             if "[gearshift: the rest of the file is left out]" in body:
@@ -211,7 +280,7 @@ def baseline(rev: str) -> Variant:
                 first = end + 1
             if first <= total:
                 ranges.append((first, total))
-            result.append((path, counter.count(f"## {path}\n{section}"), ranges))
+            result.append((path, counter.count(heading + section), ranges))
         return result
 
     return run

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gearshift.context.regions import pick_view
-from gearshift.context.sections import changelog_head, headings, is_changelog
+from gearshift.context.sections import changelog_head, headings, is_changelog, is_document
 from gearshift.context.step_files import step_context
 from gearshift.context.step_terms import step_terms
 from gearshift.context.symbols import extract_symbols
@@ -31,7 +31,7 @@ def functions(count: int, body: int = 20, prefix: str = "helper") -> str:
 
 def shown_lines(text: str) -> dict[int, str]:
     """Line number -> line, from a numbered view."""
-    return {int(m.group(1)): m.group(2) for m in map(_NUMBERED.match, text.splitlines()) if m}
+    return {int(m.group(1)): m.group(2) for m in map(_NUMBERED.match, text.split("\n")) if m}
 
 
 def view_of(path: str, text: str, step: str, budget: int = 24_000, focus: tuple[int, ...] = ()) -> View:
@@ -170,9 +170,17 @@ def test_a_changelog_shows_its_head_where_new_entries_go() -> None:
     assert all(covers(named, n) for n in range(start, start + 46))
 
 
-def test_markdown_headings_in_code_fences_are_not_sections() -> None:
+def test_markdown_headings_in_code_fences_are_not_sections_nor_a_script_s_comments(tmp_path: Path) -> None:
     text = "# Title\n\n```python\n# not a heading\n```\n\nIntro\n=====\n\n## Usage\n\ntext\n"
     assert [(s.name, s.line) for s in headings(file_lines(text))] == [("Title", 1), ("Intro", 7), ("Usage", 10)]
+    assert is_document("README") and is_document("docs/a.rst") and not is_document("bin/tool", "#!/bin/sh\n")
+    assert not is_document("test/test_go.rb") and not is_document("conf.yaml")
+    script = "# encoding: utf-8\n\n" + "".join(f"  def test_{n}\n" + "    x\n" * 10 + "  end\n\n" for n in range(80))
+    (tmp_path / "test_go.rb").write_text(script)
+    shown = step_context(tmp_path, ["test_go.rb"], COUNTER, budget=3_000, step_text="Change `test_42`")
+    start = script.split("\n").index("  def test_42") + 1
+    assert any(a <= start and start + 10 <= b for a, b in shown.files[0].ranges)  # what the word defines
+    assert "(1 of its" not in shown.text  # no '# encoding' section
 
 
 def test_a_failure_s_lines_are_shown_with_the_definition_around_them() -> None:

@@ -142,7 +142,7 @@ def _anchor_pieces(lines: list[str], terms: StepTerms, names: set[str]) -> list[
             pattern = re.compile(rf"(?<![\w$]){word}(?![\w$])")
             defines = re.compile(  # def name, const name =, name: ..., "name": ..., name = ...; not a call
                 rf"\b(?:def|function|func|class|const|let|var|type|interface|struct)\s+{word}\b"
-                rf"|(?<![\w$.]){word}\s*(?::(?!:)|=(?![=>]))|[\"']{word}[\"']\s*:"
+                rf"|(?<![\w$.]){word}[?!]?\s*(?::(?!:)|=(?![=>]))|[\"']{word}[\"']\s*:|^\s*{word}\s*\(\)\s*\{{"
             )
         else:
             pattern = defines = re.compile(re.escape(anchor))

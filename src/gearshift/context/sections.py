@@ -17,7 +17,27 @@ _CHANGELOG = re.compile(r"^(changes|changelog|history|news|releases?|release[-_ 
 _RST_RULE = re.compile(r"^([=\-~^\"'#*+])\1{2,}\s*$")  # not `: ``` opens markdown code
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _VERSION = re.compile(r"\d+\.\d+|unreleased|\bv\d", re.I)
-HEAD_LINES = (20, 300)  # the least and the most of a changelog's head
+HEAD_LINES = (20, 300)
+_DOCUMENTS = {
+    ".md",
+    ".markdown",
+    ".mdx",
+    ".rst",
+    ".txt",
+    ".adoc",
+    ".asciidoc",
+    ".rdoc",
+    ".textile",
+}  # the least and the most of a changelog's head
+
+
+def is_document(path: str, text: str = "") -> bool:
+    """Prose with headings: markdown, reStructuredText, plain text, or a file with no extension (README)
+    that is not a script."""
+    name = PurePosixPath(path).name
+    if "." not in name.lstrip("."):
+        return not text.startswith("#!")
+    return PurePosixPath(name).suffix.lower() in _DOCUMENTS or is_changelog(path)
 
 
 def is_changelog(path: str) -> bool:

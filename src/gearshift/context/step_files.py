@@ -18,7 +18,7 @@ from typing import Any
 
 from gearshift.context.files import is_secret, read_text
 from gearshift.context.regions import pick_view
-from gearshift.context.sections import headings
+from gearshift.context.sections import headings, is_document
 from gearshift.context.step_terms import step_terms
 from gearshift.context.symbols import Symbol, extract_symbols, language_of
 from gearshift.context.tokens import TokenCounter
@@ -142,7 +142,7 @@ def _symbols(path: str, text: str | None) -> list[Symbol]:
         return []
     if language_of(path):
         return extract_symbols(path, text.encode("utf-8"))
-    return headings(file_lines(text))
+    return headings(file_lines(text)) if is_document(path, text) else []  # a '# comment' is no heading
 
 
 def _section(entry: _Entry, view: View | None) -> str:
