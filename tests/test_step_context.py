@@ -150,6 +150,24 @@ def test_a_test_is_named_by_its_description_and_a_huge_function_by_its_ends_and_
     assert sum(b - a + 1 for a, b in view.ranges) < len(lines) // 5
 
 
+def test_a_type_s_other_definitions_of_the_same_name_come_with_it() -> None:
+    filler = "".join(
+        f"export function other{n}(x: number): number {{\n" + "  x += 1\n" * 12 + "  return x\n}\n\n" for n in range(60)
+    )
+    source = (
+        filler
+        + "export interface $ZodCIDR {\n  _zod: Internals;\n}\n\n"
+        + "export const $ZodCIDR: Constructor<$ZodCIDR> = make(\n  '$ZodCIDR',\n  (inst, def) => {\n"
+        + "    inst.check = (payload) => {\n      const [address, prefix] = payload.split('/');\n    };\n  }\n);\n\n"
+        + filler.replace("other", "more")
+    )
+    lines = file_lines(source)
+    check = lines.index("      const [address, prefix] = payload.split('/');") + 1
+    symbols = extract_symbols("schemas.ts", source.encode())
+    view = pick_view("schemas.ts", source, symbols, step_terms("Fix `$ZodCIDR`"), 24_000, COUNTER)
+    assert covers(view, check) and covers(view, check - 5) and covers(view, check + 3)
+
+
 def test_a_changelog_shows_its_head_where_new_entries_go() -> None:
     releases = "".join(
         f"Version 1.{n}.0\n-------------\n\nReleased 2020-01-01\n\n"

@@ -108,7 +108,7 @@ def _pieces(
         picked.append(symbol)
     if is_changelog(path):
         pieces.append(Piece(1, ((1, changelog_head(lines)),), True))
-    pieces.extend(_anchor_pieces(lines, terms, names))
+    pieces.extend(_anchor_pieces(lines, terms, names, {s.line for s in symbols}))
     first = min((s.line for s in symbols if s.kind != "section"), default=1)
     head = min(HEAD_LINES, max(first - 1, 0) if first > 1 else (HEAD_LINES if not symbols else 0))
     if first > 1 and any(s.kind != "section" for s in symbols):  # code: all of its imports, however many
@@ -134,7 +134,7 @@ def _pieces(
     return sorted(pieces, key=lambda p: p.rank)
 
 
-def _anchor_pieces(lines: list[str], terms: StepTerms, names: set[str]) -> list[Piece]:
+def _anchor_pieces(lines: list[str], terms: StepTerms, names: set[str], starts: set[int]) -> list[Piece]:
     pieces = []
     for anchor in terms.anchors:
         if re.fullmatch(r"[\w$]+", anchor):
@@ -150,15 +150,15 @@ def _anchor_pieces(lines: list[str], terms: StepTerms, names: set[str]) -> list[
         defined = anchor in names  # a definition's name: the definition is shown; here only its overloads
         if defined and anchor not in terms.strong:
             continue  # written Owner.member: the definition under that owner is the place
-        if defined:
-            hits = [hit for hit in hits if defines.search(lines[hit - 1])]
+        if defined:  # its other definitions: an overload, a value of the same name as a type (TypeScript)
+            hits = [hit for hit in hits if defines.search(lines[hit - 1]) and hit not in starts]
         if not hits:
             continue
         hits.sort(key=lambda ln: (not defines.search(lines[ln - 1]), ln))
         n = len(lines)
         ranges = []
         for hit in sorted(hits[:ANCHOR_HITS]):
-            last = _statement(lines, hit) if not defined and defines.search(lines[hit - 1]) else hit
+            last = _statement(lines, hit) if defines.search(lines[hit - 1]) else hit
             ranges.append((max(1, hit - ANCHOR_WINDOW), min(n, last + ANCHOR_WINDOW)))
         pieces.append(Piece(2, tuple(ranges), True))
     return pieces
