@@ -3,19 +3,22 @@
     python bench/step_context_bench.py --repo PATH [--repo PATH ...] [-n 50] [--seed 0] [--tokens 24000]
         [--baseline REV]
 
-Samples non-merge commits that modify 1 to 4 existing text files (lock files left out). For each,
-the files as they were in the parent go into a scratch directory, and a step is written as a good
-plan would write it: the commit's subject, then for each file the functions and classes its hunks
-touch (methods as Class.method; for an insertion between definitions, the one it follows) or, in a
-file without a grammar, the heading of the section the change is in. Both step contexts are
-computed on it, gearshift's own and the one of gearshift ``--baseline`` (default: the commit
-before step context by need, whose step_files showed whole files, or symbol views once over budget).
+Samples non-merge commits that modify 1 to 4 existing text files (lock files and snapshots left
+out). For each, the files as they were in the parent go into a scratch directory, and a step is
+written as a good plan would write it: the commit's subject, then for each file what its hunks
+touch, in backticks: the functions and classes (methods as Class.method, a class's field as
+Class.field, a function nested in another too; outside definitions, the one a decorator belongs
+to, the top-level assignment, or the one an insertion follows); in a document, the headings of the
+sections; in JSON, YAML or TOML, the keys; in code without a grammar, the nearest definition. Both
+step contexts are computed on it: gearshift's own and that of gearshift ``--baseline`` (default:
+the commit before step context by need, whose step_files showed whole files, or symbol views once
+over budget).
 
-Per file size class (lines of the parent's file), it prints the median of shown tokens over whole
-file tokens, the total of the same, and the share of the commit's changed lines inside the shown
-ranges: old-side lines the commit removes or rewrites, and for a pure insertion the line it follows
-(the line a SEARCH would quote). Goal: coverage >= 0.95 with a median ratio <= 0.35 for files
-over 400 lines.
+Per file size class (lines of the parent's file), it prints the tokens of the whole files and of
+what each step context shows of them, the median per file of shown over whole, the same for the
+totals, and the share of the commit's changed lines inside the shown ranges: old-side lines the
+commit removes or rewrites, and for a pure insertion the line it follows (the line a SEARCH would
+quote). Goal: coverage >= 0.95 with a median ratio <= 0.35 for files over 400 lines.
 """
 
 from __future__ import annotations
@@ -331,14 +334,15 @@ def measure(repo: Path, n: int, seed: int, budget: int, variants: dict[str, Vari
                         print(f"  missed {sha[:10]} {path} ({size} lines): {missed[:12]} shown {ranges[:12]}")
     elapsed = time.perf_counter() - started
     print(f"\n{repo}: {used} commits, {files_seen} files, step budget {budget:,} tokens ({elapsed:.0f} s)")
-    print(
-        f"  {'lines':<9} {'files':>5}  " + "  ".join(f"{name + ': median, total, coverage':<36}" for name in variants)
-    )
+    first = next(iter(tallies.values()))
+    header = "".join(f"  | {name + ': tokens, median, total, coverage':<44}" for name in variants)
+    print(f"  {'lines':<9} {'files':>5} {'whole tokens':>12}{header}")
     for *_, label in CLASSES:
-        row = [f"  {label:<9} {len(next(iter(tallies.values()))[label].ratios):>5}  "]
+        row = [f"  {label:<9} {len(first[label].ratios):>5} {first[label].whole:>12,}"]
         for name in variants:
             t = tallies[name][label]
-            row.append(f"{_median(t.ratios):>14.2f} {t.shown / max(1, t.whole):>7.2f} {_share(t):>9.3f}      ")
+            total = t.shown / max(1, t.whole)
+            row.append(f"  | {t.shown:>10,} {_median(t.ratios):>7.2f} {total:>6.2f} {_share(t):>9.3f}{'':9}")
         print("".join(row))
     for name in variants:
         big = [r for label in (">1000", "400-1000") for r in tallies[name][label].ratios]
