@@ -164,12 +164,14 @@ def test_step_files_fit_in_full_or_show_what_the_step_names(tmp_path: Path) -> N
     )
     (tmp_path / "big.py").write_text("import os\n\n" + body)
     shown = step_files_context(tmp_path, ["big.py"], counter, budget=1500, step_text="Change helper_42 to clamp")
-    assert counter.count(shown) <= 1500 + 20
-    assert "import os" in shown
-    assert "def helper_42(x):\n    x = x + 0\n" in shown and "    x = x + 19\n" in shown  # the named one, whole
-    assert "def helper_41(x):\n[gearshift: lines" in shown  # its neighbours as signatures
-    assert "def helper_0(x)" not in shown  # far away: left out when the budget is spent
-    assert "SEARCH only in lines shown" in shown
+    assert counter.count(shown) <= 1500
+    assert "   1 | import os" in shown
+    start = 3 + 42 * 23  # the named one, whole, its lines numbered
+    assert f" {start} | def helper_42(x):\n {start + 1} |     x = x + 0\n" in shown
+    assert f" {start + 21} |     return x\n" in shown
+    assert f" {start - 23} | def helper_41(x):\n… lines" in shown  # its neighbours as signatures
+    assert "def helper_0(x)" not in shown  # far away: left out, the outline is nearest first
+    assert "numbers are not part of the file" in shown
 
 
 def test_secret_files_are_never_shown_to_a_step(tmp_path: Path) -> None:

@@ -1,112 +1,160 @@
-"""The current content of a step's files, within the step's token budget.
+"""The current content of a step's files as its model sees them, within the step's token budget.
 
-Each file is shown in full when all of them fit. A file too large for its share shows its
-header (imports), the whole of every symbol the step names, and only the signatures of the
-rest, with the elided line ranges marked; SEARCH blocks must then stay within the lines shown.
-Secret values are masked (gearshift.secrets) before anything is measured or cut; masking keeps
-line breaks, so the line ranges marked are the file's own.
+The files the step changes come first, then the files it reads, then (in a fix) the files the
+failure names. Each is shown whole when it is small; a larger one as the regions the step needs
+(gearshift.context.regions), its lines numbered so that the model can place its SEARCH text and
+the lines left out marked. The budget is shared by weight, the files the step changes taking the
+most; what a file leaves of its share goes to the files that wanted more. Secret values are masked
+(gearshift.secrets) before anything is measured or cut; masking keeps line breaks, so the line
+numbers shown are the file's own.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from gearshift.context.files import is_secret, read_text
+from gearshift.context.regions import pick_view
+from gearshift.context.sections import headings, is_document
+from gearshift.context.step_terms import step_terms
 from gearshift.context.symbols import Symbol, extract_symbols, language_of
 from gearshift.context.tokens import TokenCounter
+from gearshift.context.views import View, file_lines, render_view
 from gearshift.edits import confined_path
 from gearshift.errors import EditError
 from gearshift.secrets import mask_text
 
-HEADER_LINES = 40
+WEIGHTS = {"changes": 3, "failure": 2, "reads": 1}  # shares of the budget by the file's part in the step
+SECTION_TOKENS = 24  # a file's heading and fence
+_ROLE_NOTES = {"changes": "", "reads": " (read only)", "failure": " (named by the failure)"}
+
+
+@dataclass(frozen=True)
+class FileShown:
+    path: str
+    tokens: int  # of its section of the text
+    whole: bool
+    ranges: tuple[tuple[int, int], ...]  # 1-based, inclusive: the lines shown
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "tokens": self.tokens, "whole": self.whole, "ranges": [list(r) for r in self.ranges]}
+
+
+@dataclass(frozen=True)
+class StepContext:
+    files: tuple[FileShown, ...]
+    text: str
+    tokens: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tokens": self.tokens, "files": [f.to_json() for f in self.files], "text": self.text}
+
+
+@dataclass(frozen=True)
+class _Entry:
+    path: str
+    role: str
+    text: str | None  # masked; None when it is not shown
+    note: str = ""
+
+
+def step_context(
+    root: Path,
+    paths: Sequence[str],
+    counter: TokenCounter,
+    *,
+    budget: int,
+    step_text: str = "",
+    reads: Sequence[str] = (),
+    failing: Sequence[str] = (),
+    focus: Mapping[str, Iterable[int]] | None = None,
+    named: Sequence[str] = (),
+) -> StepContext:
+    """What a step sees of ``paths`` (it changes them), ``reads`` and ``failing`` (files a failure
+    names), with ``focus`` lines (a failure's) and the definitions ``named`` (failing tests) shown on
+    top of what the step text picks."""
+    roles: dict[str, str] = {}
+    for role, group in (("changes", paths), ("reads", reads), ("failure", failing)):
+        for path in group:
+            roles.setdefault(path, role)
+    entries = [_load(root, path, role) for path, role in roles.items()]
+    terms = step_terms(step_text)
+    if named:
+        terms = replace(terms, strong=terms.strong | set(named))
+    lines_of = {e.path: tuple(sorted(set((focus or {}).get(e.path, ())))) for e in entries}
+    symbols = {e.path: _symbols(e.path, e.text) for e in entries if e.text is not None}
+    weight = sum(WEIGHTS[e.role] for e in entries if e.text is not None) or 1
+    shares = {e.path: budget * WEIGHTS[e.role] // weight - SECTION_TOKENS for e in entries if e.text is not None}
+
+    def view(entry: _Entry, share: int) -> View:
+        assert entry.text is not None
+        return pick_view(
+            entry.path, entry.text, symbols[entry.path], terms, max(share, 0), counter, focus=lines_of[entry.path]
+        )
+
+    views = {e.path: view(e, shares[e.path]) for e in entries if e.text is not None}
+    sections = {e.path: _section(e, views.get(e.path)) for e in entries}
+    wanting = [e for e in entries if e.path in views and views[e.path].cut]
+    spare = budget - sum(counter.count(s) for s in sections.values())
+    for entry in wanting:  # what the others left goes to the files that wanted more than their share
+        views[entry.path] = view(entry, shares[entry.path] + spare // len(wanting))
+        sections[entry.path] = _section(entry, views[entry.path])
+    shown = []
+    for entry in entries:
+        chosen = views.get(entry.path)
+        shown.append(
+            FileShown(
+                entry.path,
+                counter.count(sections[entry.path]),
+                chosen is not None and chosen.whole,
+                chosen.ranges if chosen is not None else (),
+            )
+        )
+    text = "\n".join(sections.values()) if sections else "(the step names no files)\n"
+    return StepContext(tuple(shown), text, counter.count(text))
 
 
 def step_files_context(root: Path, paths: list[str], counter: TokenCounter, *, budget: int, step_text: str = "") -> str:
-    entries: list[tuple[str, str | None, str]] = []  # (path, text, note)
-    for path in dict.fromkeys(paths):
-        if is_secret(path):
-            entries.append((path, None, "(left out: it looks like a secrets file)"))
-            continue
-        try:
-            target = confined_path(root, path)
-        except EditError as exc:
-            entries.append((path, None, f"(not shown: {exc})"))
-            continue
-        if not target.exists():
-            entries.append((path, None, "(does not exist yet: create it with an empty SEARCH)"))
-            continue
-        text = read_text(target)
-        if text is None:
-            entries.append((path, None, "(binary file: not shown, do not edit)"))
-        else:
-            entries.append((path, mask_text(text), ""))
-    sizes = {path: counter.count(text) for path, text, _ in entries if text is not None}
-    fits = sum(sizes.values()) <= budget
-    share = budget // max(1, len(sizes))
-    wanted = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", step_text))
-    parts = []
-    for path, text, note in entries:
-        if text is None:
-            parts.append(f"## {path}\n{note}\n")
-            continue
-        if not fits and sizes[path] > share:
-            text = excerpt(path, text, wanted, counter, share)
-        fence = "````" if "```" in text else "```"
-        parts.append(f"## {path}\n{fence}\n{text}{'' if text.endswith(chr(10)) else chr(10)}{fence}\n")
-    return "\n".join(parts) if parts else "(the step names no files)\n"
+    """The text of ``step_context`` for the files a step changes."""
+    return step_context(root, paths, counter, budget=budget, step_text=step_text).text
 
 
-def excerpt(path: str, text: str, wanted: set[str], counter: TokenCounter, budget: int) -> str:
-    """The parts of a large file that matter for the step, within ``budget`` tokens: the header, the
-    symbols the step names in full, then the signatures nearest to them while the budget lasts."""
-    lines = text.splitlines(keepends=True)
-    symbols = extract_symbols(path, text.encode("utf-8")) if language_of(path) else []
-    keep = [False] * len(lines)
-    first = min((s.line for s in symbols), default=len(lines) + 1) - 1
-    for index in range(min(first, HEADER_LINES, len(lines))):
-        keep[index] = True
-
-    def fits(candidate: list[bool]) -> bool:
-        return counter.count(_render(lines, candidate)) <= budget
-
-    named = [s for s in symbols if s.name in wanted]
-    for symbol in sorted(named, key=lambda s: s.end_line - s.line):  # the smallest first
-        trial = list(keep)
-        _mark(trial, symbol)
-        if fits(trial):
-            keep = trial
-    anchors = [s.line for s in named] or [1]
-    others = sorted((s for s in symbols if s not in named), key=lambda s: min(abs(s.line - a) for a in anchors))
-    for start in range(0, len(others), 8):  # signatures in batches of eight, nearest first
-        trial = list(keep)
-        for symbol in others[start : start + 8]:
-            trial[symbol.line - 1] = True
-        if not fits(trial):
-            break
-        keep = trial
-    shown = _render(lines, keep)
-    if counter.count(shown) > budget:  # even the header is too long: cut it
-        cut = shown[: int(len(shown) * budget / max(1, counter.count(shown)))]
-        shown = cut.rsplit("\n", 1)[0] + "\n[gearshift: the rest of the file is left out]\n"
-    return shown
+def _load(root: Path, path: str, role: str) -> _Entry:
+    if is_secret(path):
+        return _Entry(path, role, None, "(left out: it looks like a secrets file)")
+    try:
+        target = confined_path(root, path)
+    except EditError as exc:
+        return _Entry(path, role, None, f"(not shown: {exc})")
+    if not target.exists():
+        return _Entry(path, role, None, "(does not exist yet: create it with an empty SEARCH)")
+    text = read_text(target)
+    if text is None:
+        return _Entry(path, role, None, "(binary file: not shown, do not edit)")
+    return _Entry(path, role, mask_text(text))
 
 
-def _mark(keep: list[bool], symbol: Symbol) -> None:
-    for index in range(symbol.line - 1, min(symbol.end_line, len(keep))):
-        keep[index] = True
+def _symbols(path: str, text: str | None) -> list[Symbol]:
+    if text is None:
+        return []
+    if language_of(path):
+        return extract_symbols(path, text.encode("utf-8"))
+    return headings(file_lines(text)) if is_document(path, text) else []  # a '# comment' is no heading
 
 
-def _render(lines: list[str], keep: list[bool]) -> str:
-    out: list[str] = []
-    index = 0
-    while index < len(lines):
-        if keep[index]:
-            out.append(lines[index] if lines[index].endswith("\n") else lines[index] + "\n")
-            index += 1
-            continue
-        start = index
-        while index < len(lines) and not keep[index]:
-            index += 1
-        out.append(f"[gearshift: lines {start + 1}-{index} not shown; SEARCH only in lines shown]\n")
-    return "".join(out)
+def _section(entry: _Entry, view: View | None) -> str:
+    role = _ROLE_NOTES[entry.role]
+    if entry.text is None or view is None:
+        return f"## {entry.path}{role}\n{entry.note}\n"
+    lines = file_lines(entry.text)
+    body = render_view(lines, view)
+    if view.whole:  # as it is, to the byte: SEARCH text copied from it matches
+        body = entry.text if entry.text.endswith("\n") or not entry.text else entry.text + "\n"
+    else:
+        shown = sum(last - first + 1 for first, last in view.ranges)
+        role += f" ({shown} of its {len(lines)} lines, numbered; the numbers are not part of the file)"
+    fence = "````" if "```" in body else "```"
+    return f"## {entry.path}{role}\n{fence}\n{body}{fence}\n"

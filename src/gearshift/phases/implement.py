@@ -9,12 +9,16 @@ before the next begins, so a step killed anywhere is neither lost nor done twice
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from gearshift import antipatterns, workspace
 from gearshift.checks import CheckResult, run_check, truncate_output
-from gearshift.context.step_files import step_files_context
+from gearshift.clip import clip_lines
+from gearshift.context.failure import Failure, parse_failure
+from gearshift.context.fix_files import failure_context
+from gearshift.context.step_files import step_context
 from gearshift.context.tokens import counter_for
 from gearshift.edits import apply_edit_blocks, parse_edit_blocks
 from gearshift.effort import Effort
@@ -27,6 +31,8 @@ from gearshift.plan import Plan, Step
 from gearshift.probe import BaseProbe, find_test_files, probe_at_base
 from gearshift.routing import Thresholds, step_effort
 from gearshift.runs import RunState, StepState, StepStatus
+
+EARLIER_FILES = 40  # lines of the earlier steps' diffstat a step sees, and its total
 
 
 class How(StrEnum):
@@ -68,7 +74,14 @@ def implement_step(
     )
     choice = ctx.choice("implement")
     request = build_step_request(
-        run.task, plan, step, _files(ctx, checkout, [*step.files, *step.reads], step), choice.model, effort
+        run.task,
+        plan,
+        step,
+        _files(ctx, checkout, step),
+        choice.model,
+        effort,
+        test_cmd=run.test_cmd,
+        earlier=_earlier_changes(checkout),
     )
     # the step boundary: stop here, before the step starts, if the budget cannot cover its first call
     ctx.gateway.check_budget(run.id, request)
@@ -174,7 +187,7 @@ def _check_and_fix(
         if attempt > 1 and effort.rank < Effort.HIGH.rank:
             effort = Effort.HIGH
         ctx.say(f"step {step.id}: the check failed; fix attempt {attempt}/{attempts} at {effort}")
-        files = _files(ctx, checkout, sorted(set(step.files) | set(step.reads) | touched | added), step)
+        files = _files(ctx, checkout, step, touched | added, parse_failure(result.output))
         request = build_fix_request(run.task, plan, step, files, result, choice.model, effort)
         added |= set(_apply_with_retries(ctx, run, step, request, "fix", checkout))
         ctx.runs.set_step(run.id, step.id, touched=touched | added)
@@ -220,7 +233,7 @@ def _test_the_change(
             ),
             seconds=0.0,
         )
-        files = _files(ctx, checkout, sorted(set(step.files) | set(step.reads) | touched), step)
+        files = _files(ctx, checkout, step, touched)
         request = build_fix_request(run.task, plan, step, files, unmoved, ctx.choice("fix").model, run.effort("fix"))
         added = set(_apply_with_retries(ctx, run, step, request, "fix", checkout))
         ctx.runs.set_step(run.id, step.id, touched=touched | added)
@@ -313,15 +326,34 @@ def _finish_by_hand(
     return StepOutcome(step.id, sha, How.BY_HAND)
 
 
-def _files(ctx: PhaseContext, checkout: workspace.Checkout, paths: list[str], step: Step) -> str:
-    """The step's files (those it changes, then those it reads) as the model sees them: whole when they
-    fit, else what the step names."""
-    paths = list(dict.fromkeys(paths))
-    model = ctx.choice("implement").model
+def _files(
+    ctx: PhaseContext,
+    checkout: workspace.Checkout,
+    step: Step,
+    touched: Iterable[str] = (),
+    failure: Failure | None = None,
+) -> str:
+    """The files as the model sees them: those the step changes (and those its attempts touched), then
+    those it reads; whole when small, else the parts the step names. In a fix, also the files the
+    failure names, around the lines it names."""
+    paths = list(dict.fromkeys([*step.files, *sorted(touched)]))
+    reads = [path for path in step.reads if path not in paths]
+    counter = counter_for(ctx.choice("implement").model)
+    budget = ctx.settings.context.step_tokens
     step_text = f"{step.title}\n{step.description}\n{' '.join(step.acceptance)}"
-    return step_files_context(
-        checkout.path, paths, counter_for(model), budget=ctx.settings.context.step_tokens, step_text=step_text
-    )
+    if failure is None:
+        return step_context(checkout.path, paths, counter, budget=budget, step_text=step_text, reads=reads).text
+    return failure_context(
+        checkout.path, paths, counter, budget=budget, step_text=step_text, failure=failure, reads=reads
+    ).text
+
+
+def _earlier_changes(checkout: workspace.Checkout) -> str:
+    """What the run's earlier steps changed, as a diffstat from its base: where the work stands."""
+    if workspace.head(checkout.path) == checkout.base:
+        return ""
+    stat = workspace.git(checkout.path, "diff", "--stat=100", f"{checkout.base}..HEAD")
+    return clip_lines(stat, head=EARLIER_FILES, tail=1)
 
 
 def record_antipatterns(ctx: PhaseContext, run: RunState, plan: Plan, checkout: workspace.Checkout) -> None:
