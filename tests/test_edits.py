@@ -52,7 +52,7 @@ def test_all_or_nothing(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("a = 1\n")
     (tmp_path / "b.py").write_text("b = 1\n")
     reply = block("a.py", "a = 1\n", "a = 2\n") + block("b.py", "not there\n", "b = 2\n")
-    with pytest.raises(EditError, match=r"does not match b.py; the nearest lines are 1-1"):
+    with pytest.raises(EditError, match=r"\(.b.py.\): SEARCH does not match the file"):
         apply_edit_blocks(tmp_path, parse_edit_blocks(reply))
     assert (tmp_path / "a.py").read_text() == "a = 1\n"
     assert (tmp_path / "b.py").read_text() == "b = 1\n"
@@ -109,7 +109,7 @@ def test_confined_path_accepts_ordinary_paths(tmp_path: Path) -> None:
 LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 MARKERS = ("=======", "<<<<<<< SEARCH", ">>>>>>> REPLACE")
 one_line_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters=LINE_BREAKS), max_size=20
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters=LINE_BREAKS + "\x00"), max_size=20
 )
 lines = st.lists(one_line_text, min_size=1, max_size=6)
 
