@@ -106,7 +106,7 @@ def test_confined_path_accepts_ordinary_paths(tmp_path: Path) -> None:
     assert confined_path(tmp_path, "src/pkg/mod.py") == tmp_path.resolve() / "src" / "pkg" / "mod.py"
 
 
-LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+LINE_BREAKS = "\r\n"  # only these break lines: a form feed or U+2028 is part of a line
 MARKERS = ("=======", "<<<<<<< SEARCH", ">>>>>>> REPLACE")
 one_line_text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters=LINE_BREAKS + "\x00"), max_size=20
@@ -142,3 +142,40 @@ def test_parsing_never_crashes_on_arbitrary_replies(reply: str) -> None:
         return
     for parsed in blocks:
         assert parsed.path
+
+
+def test_a_block_right_after_another_without_a_path_edits_the_same_file() -> None:
+    reply = block("a.py", "x = 1\n", "x = 2\n") + "<<<<<<< SEARCH\ny = 1\n=======\ny = 2\n>>>>>>> REPLACE\n"
+    assert [(b.path, b.search) for b in parse_edit_blocks(reply)] == [("a.py", "x = 1\n"), ("a.py", "y = 1\n")]
+
+
+def test_a_reply_with_crlf_line_breaks_parses_as_with_lf() -> None:
+    reply = block("a.py", "x = 1\n", "x = 2\n")
+    assert parse_edit_blocks(reply.replace("\n", "\r\n")) == parse_edit_blocks(reply)
+
+
+def test_check_changes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("a = 1\n")
+    assert apply_edit_blocks(tmp_path, parse_edit_blocks(block("a.py", "a = 1\n", "a = 2\n")), check=True) == ["a.py"]
+    assert (tmp_path / "a.py").read_text() == "a = 1\n"
+
+
+def test_two_spellings_of_one_file_are_one_file(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("a = 1\nb = 1\n")
+    reply = block("a.py", "a = 1\n", "a = 2\n") + block("./a.py", "b = 1\n", "b = 2\n")
+    assert apply_edit_blocks(tmp_path, parse_edit_blocks(reply)) == ["a.py"]
+    assert (tmp_path / "a.py").read_text() == "a = 2\nb = 2\n"
+
+
+def test_an_elision_comment_in_replace_alone_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("def f():\n    a = 1\n    b = 2\n")
+    reply = block("a.py", "def f():\n    a = 1\n    b = 2\n", "def f():\n    a = 10\n    # ... rest unchanged\n")
+    with pytest.raises(EditError, match="SEARCH has no `...`"):
+        apply_edit_blocks(tmp_path, parse_edit_blocks(reply))
+
+
+def test_a_python_ellipsis_in_search_is_code_first(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("class P(Protocol):\n    def f(self) -> int:\n        ...\n")
+    reply = block("a.py", "    def f(self) -> int:\n        ...\n", "    def f(self) -> str:\n        ...\n")
+    apply_edit_blocks(tmp_path, parse_edit_blocks(reply))
+    assert (tmp_path / "a.py").read_text() == "class P(Protocol):\n    def f(self) -> str:\n        ...\n"

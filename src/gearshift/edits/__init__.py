@@ -20,7 +20,7 @@ textfile.py  bytes <-> lines, losslessly    confine.py  which paths may be writt
 apply.py     check everything, then write   messages.py bounded refusals for the model
 """
 
-from gearshift.edits.apply import FileChange, apply_edit_blocks, plan_edits, write_changes
+from gearshift.edits.apply import FileChange, apply_edit_blocks, edit_bytes, plan_edits, write_changes
 from gearshift.edits.confine import confined_path
 from gearshift.edits.parse import DIVIDER, REPLACE, SEARCH, EditBlock, parse_edit_blocks
 
@@ -32,6 +32,7 @@ __all__ = [
     "FileChange",
     "apply_edit_blocks",
     "confined_path",
+    "edit_bytes",
     "parse_edit_blocks",
     "plan_edits",
     "write_changes",

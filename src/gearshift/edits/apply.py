@@ -111,7 +111,7 @@ class _File:
     def change(self) -> FileChange | None:
         if self.current is None:
             return None
-        after = self.current.encode(self.current.lines, self.current.endings)
+        after = self.current.encode()
         if after == self.original:
             return None
         before = self.first
@@ -119,6 +119,22 @@ class _File:
         new = list(zip(self.current.lines, self.current.endings, strict=True))
         added, removed = _counts(old, new)
         return FileChange(self.path, self.target, self.original, after, added, removed)
+
+
+def edit_bytes(data: bytes | None, blocks: list[EditBlock]) -> bytes:
+    """What one file's bytes become under ``blocks`` (``data`` None: it does not exist yet); the
+    pure core of ``plan_edits``, without paths. Raises EditError, as plan_edits would."""
+    text = None
+    if data is not None:
+        try:
+            text = decode(data)
+        except NotText as exc:
+            raise EditError(f"the file cannot be edited with blocks: {exc}") from None
+    for block in blocks:
+        text = _apply_one(text, block)
+    if text is None:
+        raise EditError("no edit blocks found")
+    return text.encode()
 
 
 def _identity(target: Path) -> object:

@@ -3,6 +3,8 @@ a secret-looking file."""
 
 from __future__ import annotations
 
+import difflib
+
 from gearshift.context.files import is_secret
 from gearshift.edits.bounds import quoted_lines, shown
 from gearshift.edits.locate import Ambiguous, Level, keys, segments
@@ -10,6 +12,8 @@ from gearshift.edits.parse import EditBlock, split_lines
 from gearshift.edits.rewrite import Unclear
 
 MAX_NEAREST_SEARCH = 4000  # SEARCH lines beyond this are not used to look for the nearest lines
+MAX_TIED = 8  # equally good windows compared by their text
+MAX_COMPARED = 800  # characters of each compared
 
 
 def where(block: EditBlock) -> str:
@@ -48,17 +52,26 @@ def unclear(file: list[str], block: EditBlock, error: Unclear) -> str:
 
 
 def nearest(file: list[str], search: list[str]) -> tuple[int, int, int]:
-    """The window of the file most like SEARCH: (start, size, lines alike), by lines it shares."""
+    """The window of the file most like SEARCH: (start, size, lines alike).
+
+    Windows are ranked by the lines they share with SEARCH, in one pass; a tie among the best
+    few is broken by how alike their text is.
+    """
     wanted = [key for part in segments(search[:MAX_NEAREST_SEARCH]) for key in keys(part, Level.INDENT)]
     size = max(1, min(len(wanted), len(file)))
     present = {key for key in wanted if key}
     hits = [1 if key and key in present else 0 for key in keys(file, Level.INDENT)]
-    best, best_at = 0, 0
-    running = sum(hits[:size])
-    if running > best:
-        best = running
+    scores = [sum(hits[:size])]
     for start in range(1, len(file) - size + 1):
-        running += hits[start + size - 1] - hits[start - 1]
-        if running > best:
-            best, best_at = running, start
-    return best_at, size, best
+        scores.append(scores[-1] + hits[start + size - 1] - hits[start - 1])
+    best = max(scores)
+    if best == 0:
+        return 0, size, 0
+    tied = [start for start, score in enumerate(scores) if score == best][:MAX_TIED]
+    target = "\n".join(wanted)[:MAX_COMPARED]
+
+    def alike(start: int) -> float:
+        window = "\n".join(line.strip() for line in file[start : start + size])[:MAX_COMPARED]
+        return difflib.SequenceMatcher(None, window, target, autojunk=False).ratio()
+
+    return max(tied, key=alike) if len(tied) > 1 else tied[0], size, best

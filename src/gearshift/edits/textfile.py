@@ -13,8 +13,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from gearshift.edits.parse import split_lines
-
 # the longer BOMs first: UTF-32-LE's starts with UTF-16-LE's
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -46,8 +44,8 @@ class TextFile:
             return "\n"
         return max(("\n", "\r\n", "\r"), key=lambda ending: counts[ending])
 
-    def encode(self, lines: list[str], endings: list[str]) -> bytes:
-        text = "".join(line + ending for line, ending in zip(lines, endings, strict=True))
+    def encode(self) -> bytes:
+        text = "".join(line + ending for line, ending in zip(self.lines, self.endings, strict=True))
         errors = "surrogateescape" if self.escaped else "strict"
         return self.bom + text.encode(self.encoding, errors)
 
@@ -87,7 +85,3 @@ def new_text(file: TextFile | None, text: str) -> str | None:
     if file is not None and file.escaped and not text.isascii():
         return "the file is not UTF-8 and its encoding is unknown, so only ASCII text can be written into it"
     return None
-
-
-def lines_of(text: str) -> list[str]:
-    return split_lines(text)
