@@ -107,6 +107,8 @@ def trailing(hunk: Hunk, spaces: list[int]) -> Hunk:
 
 def flush_left(hunk: Hunk) -> Hunk | None:
     solid = [t for _, t in hunk if t.strip()]
+    if not solid:
+        return None
     common = min(len(indent(t)) for t in solid)
     return None if common == 0 else [(tag, t[common:]) for tag, t in hunk]
 

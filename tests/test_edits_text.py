@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gearshift.edits import EditBlock, edit_bytes
+from gearshift.edits.diff import opcodes
 from gearshift.edits.textfile import decode
 from gearshift.errors import EditError
 
@@ -25,7 +26,8 @@ def test_decoding_then_encoding_gives_back_the_same_bytes(data: bytes) -> None:
 @given(
     st.lists(
         st.tuples(
-            st.text(st.characters(blacklist_characters="\r\n\0"), max_size=12), st.sampled_from(["\n", "\r\n", "\r"])
+            st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\0"), max_size=12),
+            st.sampled_from(["\n", "\r\n", "\r"]),
         ),
         min_size=1,
         max_size=12,
@@ -83,3 +85,29 @@ def test_lone_surrogates_from_a_reply_are_refused() -> None:
 def test_a_form_feed_inside_a_line_is_not_a_line_break() -> None:
     data = b"a = 1\n\x0c\nclass C:\n    pass\n"
     assert edit_bytes(data, [block("\x0c\nclass C:\n", "\x0c\nclass D:\n")]) == b"a = 1\n\x0c\nclass D:\n    pass\n"
+
+
+def _lcs(a: list[str], b: list[str]) -> int:
+    table = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) - 1, -1, -1):
+        for j in range(len(b) - 1, -1, -1):
+            table[i][j] = table[i + 1][j + 1] + 1 if a[i] == b[j] else max(table[i + 1][j], table[i][j + 1])
+    return table[0][0]
+
+
+@given(
+    st.lists(st.sampled_from(["", "x", "y", ")", "pass"]), max_size=14),
+    st.lists(st.sampled_from(["", "x", "z", ")"]), max_size=14),
+)
+def test_the_line_diff_is_a_shortest_one(a: list[str], b: list[str]) -> None:
+    codes = opcodes(a, b)
+    rebuilt: list[str] = []
+    kept = 0
+    for tag, i1, i2, j1, j2 in codes:
+        if tag == "equal":
+            assert a[i1:i2] == b[j1:j2]
+            kept += i2 - i1
+        rebuilt += b[j1:j2]
+    assert rebuilt == b
+    assert [c[1] for c in codes] == sorted(c[1] for c in codes) and (codes[-1][2] if codes else 0) == len(a)
+    assert kept == _lcs(a, b)  # every line that can be kept is

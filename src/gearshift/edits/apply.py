@@ -151,11 +151,14 @@ def _apply_one(text: TextFile | None, block: EditBlock) -> TextFile:
     if problem:
         raise EditError(f"{where(block)}: REPLACE cannot be written into the file: {problem}")
     replace = split_lines(block.replace)
-    if not block.search.strip():
-        if text is not None and any(line.strip() for line in text.lines):
-            raise EditError(f"{where(block)}: the file already exists; to change it, SEARCH for the lines")
+    blank = text is None or not any(line.strip() for line in text.lines)
+    # an empty SEARCH creates the file (or fills one with nothing in it); blank lines in SEARCH
+    # are lines to find, unless there is no file to find them in
+    if not block.search.strip() and (text is None or not text.lines or (blank and not block.search)):
         base = text or TextFile([], [], b"", "utf-8", escaped=False)
         return dataclasses.replace(base, lines=replace, endings=[base.newline] * len(replace))
+    if not block.search.strip() and not blank:
+        raise EditError(f"{where(block)}: the file already exists; to change it, SEARCH for the lines")
     if text is None:
         raise EditError(f"{where(block)}: the file does not exist; to create it, leave SEARCH empty")
     try:

@@ -9,10 +9,9 @@ its indentation) and one for the rest; anything else is refused, never flattened
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gearshift.edits.diff import Opcode, opcodes
 from gearshift.edits.locate import Level, Placement
 
 Shift = tuple[str, str]  # (remove, add): what comes off the start of a model's indentation, what goes on
@@ -59,12 +58,9 @@ def rewrite(file: list[str], search: list[list[str]], replace: list[list[str]], 
     ]
     head = _first_solid(search[:1]) if placement.fixed[0] else None  # SEARCH's first line, if its place is sure
     block, first = _shifts(pairs, replace, level, head is not None)
-    opcodes = [
-        difflib.SequenceMatcher(None, part, new, autojunk=False).get_opcodes()
-        for part, new in zip(search, replace, strict=True)
-    ]
+    codes = [opcodes(part, new) for part, new in zip(search, replace, strict=True)]
     # the REPLACE line that stands for SEARCH's first line is off by the same shift as that line
-    stand_in = _stand_in(search, replace, opcodes[0], head) if first != block and head is not None else None
+    stand_in = _stand_in(search, replace, codes[0], head) if first != block and head is not None else None
 
     def render(line: str, at: tuple[int, int]) -> str:
         remove, add = first if at == stand_in else block
@@ -80,7 +76,7 @@ def rewrite(file: list[str], search: list[list[str]], replace: list[list[str]], 
     for i, (part, start) in enumerate(zip(search, placement.starts, strict=True)):
         slips = placement.slips[i] if placement.slips else frozenset()
         # a line REPLACE has exactly as SEARCH has it is kept as the file has it
-        for tag, i1, i2, j1, j2 in opcodes[i]:
+        for tag, i1, i2, j1, j2 in codes[i]:
             if tag == "equal":
                 out.extend(range(start + i1, start + i2))
                 continue
@@ -97,16 +93,13 @@ def rewrite(file: list[str], search: list[list[str]], replace: list[list[str]], 
     return Replacement(placement.starts[0], end, out)
 
 
-Opcodes = Sequence[tuple[str, int, int, int, int]]
-
-
 def _stand_in(
-    search: list[list[str]], replace: list[list[str]], opcodes: Opcodes, head: tuple[int, int]
+    search: list[list[str]], replace: list[list[str]], codes: list[Opcode], head: tuple[int, int]
 ) -> tuple[int, int] | None:
     """The first REPLACE line written in place of SEARCH's first line, when it is indented as that line
     is in SEARCH: a model that dropped the indentation of one dropped it of the other."""
     _, row = head
-    for tag, i1, i2, j1, j2 in opcodes:
+    for tag, i1, i2, j1, j2 in codes:
         if tag in ("replace", "delete", "insert") and i1 <= row < i2:
             for j in range(j1, j2):
                 if replace[0][j].strip():
@@ -140,7 +133,9 @@ def _shifts(
     if not shifts:
         raise Unclear("SEARCH is indented unlike the file and has no line to tell by how much")
     rest = set(shifts[1:])
-    if len(rest) > 1 or (rest and shifts[0] not in rest and not first_known):
+    # the one mistake forgiven in a single line is the first losing its indentation, the rest intact
+    odd_first = bool(rest) and shifts[0] not in rest and (not first_known or rest != {NO_SHIFT})
+    if len(rest) > 1 or odd_first:
         raise Unclear("SEARCH's lines are indented unlike the file's, each differently; copy their indentation")
     if rest:
         return rest.pop(), shifts[0]
