@@ -68,10 +68,18 @@ def plan_edits(root: Path, blocks: list[EditBlock]) -> list[FileChange]:
     problems += refuse_unsafe_targets(root, sorted({f.path for f in files.values()}))
     if problems:
         raise EditError(joined(problems))  # nothing is even read when a path is refused
+    unreadable: set[object] = set()
     for block, key in order:
         state = files[key]
+        if key in unreadable:
+            continue  # said once is enough
         try:
             state.load()
+        except EditError as exc:
+            problems.append(exc.message)
+            unreadable.add(key)
+            continue
+        try:
             state.current = _apply_one(state.current, block)
         except EditError as exc:
             problems.append(exc.message)

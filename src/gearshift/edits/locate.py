@@ -1,9 +1,10 @@
 """Where the lines of a SEARCH are in a file: pure functions over lists of lines.
 
-A SEARCH may be cut by ``...`` lines into segments; the segments must appear in the file in
-order. Matching is tried at rising tolerance (exact, then ignoring whitespace at line ends,
-then ignoring indentation, then allowing a slip of a character or two in a few lines), and
-stops at the first level where anything fits: one placement is a match, more are refused.
+A SEARCH may be cut by ``...`` lines into parts; the parts must appear in the file in order, a
+line or more apart. Matching is tried at rising tolerance (exact, then ignoring whitespace at
+line ends, then ignoring indentation, then allowing a slip of a character or two in a few lines)
+and stops at the first level where anything fits. There, every part that REPLACE changes must
+fit in exactly one place, or the block is refused as ambiguous.
 """
 
 from __future__ import annotations
