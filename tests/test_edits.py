@@ -179,3 +179,24 @@ def test_a_python_ellipsis_in_search_is_code_first(tmp_path: Path) -> None:
     reply = block("a.py", "    def f(self) -> int:\n        ...\n", "    def f(self) -> str:\n        ...\n")
     apply_edit_blocks(tmp_path, parse_edit_blocks(reply))
     assert (tmp_path / "a.py").read_text() == "class P(Protocol):\n    def f(self) -> str:\n        ...\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "path"),
+    [
+        ("src/a.py", "src/a.py"),
+        ("`src/a.py`", "src/a.py"),
+        ("**src/a.py**", "src/a.py"),
+        ("# src/a.py", "src/a.py"),
+        ("File: src/a.py", "src/a.py"),
+        ("In `src/a.py`:", "src/a.py"),
+        ("src/a.py:", "src/a.py"),
+    ],
+)
+def test_the_path_line_may_be_dressed(line: str, path: str) -> None:
+    assert parse_edit_blocks(f"{line}\n<<<<<<< SEARCH\n=======\nx\n>>>>>>> REPLACE\n")[0].path == path
+
+
+def test_a_line_of_prose_is_not_taken_for_a_path() -> None:
+    with pytest.raises(EditError, match="has no file path"):
+        parse_edit_blocks("Here is the new file:\n<<<<<<< SEARCH\n=======\nx\n>>>>>>> REPLACE\n")

@@ -17,6 +17,8 @@ DIVIDER = "======="
 REPLACE = ">>>>>>> REPLACE"
 
 _BREAK = re.compile(r"\r\n|\r|\n")
+_QUOTED = re.compile(r"`([^`\s]+)`")
+_LABEL = re.compile(r"^(?:file(?:name)?|path)\s*:\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,10 @@ def parse_edit_blocks(reply: str) -> list[EditBlock]:
         if path == REPLACE and blocks:
             path = blocks[-1].path  # a block right after another, with no path of its own: the same file
         if path is None or path == REPLACE:
-            raise EditError(f"the edit block at line {start + 1} has no file path on the line before {SEARCH}")
+            raise EditError(
+                f"the edit block at line {start + 1} has no file path on the line before {SEARCH}"
+                " (the path alone on its line)"
+            )
         search, i = _collect(lines, i + 1, DIVIDER, start)
         replace, i = _collect(lines, i + 1, REPLACE, start)
         blocks.append(EditBlock(path=path, search=search, replace=replace, line=start + 1))
@@ -68,8 +73,20 @@ def _path_before(lines: list[str], index: int) -> str | None:
             continue
         if candidate == REPLACE:
             return REPLACE  # right after the block before: the caller decides
-        return candidate.strip("`*").removeprefix("# ").strip() or None
+        return _path_in(candidate)
     return None
+
+
+def _path_in(line: str) -> str | None:
+    """The path a line names: ``path``, `path`, **path**, # path, File: path, In `path`:.
+
+    A line of prose is no path: a name with spaces in it is refused rather than created.
+    """
+    quoted = _QUOTED.findall(line)
+    if quoted:
+        line = quoted[-1]
+    path = _LABEL.sub("", line.strip("`*").removeprefix("# ").strip()).rstrip(":").strip("`*").strip()
+    return path if path and not any(char.isspace() for char in path) else None
 
 
 def _collect(lines: list[str], index: int, end: str, start: int) -> tuple[str, int]:
