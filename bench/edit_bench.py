@@ -163,7 +163,8 @@ def cases_of(hunk: Hunk, rng: random.Random) -> list[Case]:
             data, expected = data.replace(b"\n", b"\r\n"), expected.replace(b"\n", b"\r\n")
         search = "".join(text + "\n" for tag, text in lines if tag in (" ", "-", "s"))
         replace = "".join(text + "\n" for tag, text in lines if tag in (" ", "+", "r"))
-        out.append(Case(kind, hunk, data, search, replace, expected))
+        if search != replace:  # a mistake that erases the change leaves no case
+            out.append(Case(kind, hunk, data, search, replace, expected))
     return out
 
 
@@ -172,7 +173,7 @@ def _expected(hunk: Hunk) -> tuple[bytes, bytes]:
     old = sum(1 for tag, _ in hunk.lines if tag != "+")
     new = [text for tag, text in hunk.lines if tag != "-"]
     after = file_lines[: hunk.start] + new + file_lines[hunk.start + old :]
-    return hunk.before.encode(), ("\n".join(after) + "\n").encode()
+    return hunk.before.encode(), "".join(line + "\n" for line in after).encode()
 
 
 Lines = list[tuple[str, str]]  # tags: " " both sides, "-" SEARCH, "+" REPLACE; "s"/"r" one side only
@@ -185,8 +186,11 @@ def _same(lines: Lines, rng: random.Random) -> Lines | None:
 def _trailing(lines: Lines, rng: random.Random) -> Lines | None:
     # SEARCH copied with whitespace at some line ends; REPLACE as the commit has it
     out: Lines = []
+    added = {text for tag, text in lines if tag == "+"}
     for tag, text in lines:
         suffix = rng.choice(["", "", " ", "  ", "\t"]) if text.strip() and tag != "+" else ""
+        if tag == "-" and text + suffix in added:
+            suffix = ""  # the removed line would read as the added one: the change would be gone
         if not suffix:
             out.append((tag, text))
         elif tag == " ":
@@ -196,7 +200,14 @@ def _trailing(lines: Lines, rng: random.Random) -> Lines | None:
     return out if out != lines else None
 
 
+def _blank_changed(lines: Lines) -> bool:
+    """Whether the commit changes a line of whitespace alone, which shifting the block would lose."""
+    return any(tag != " " and text and not text.strip() for tag, text in lines)
+
+
 def _flush_left(lines: Lines, rng: random.Random) -> Lines | None:
+    if _blank_changed(lines):
+        return None
     solid = [text for _, text in lines if text.strip()]
     common = min(len(t) - len(t.lstrip()) for t in solid)
     if common == 0 or len({t[:common] for t in solid}) != 1:
@@ -206,6 +217,8 @@ def _flush_left(lines: Lines, rng: random.Random) -> Lines | None:
 
 
 def _first_unindented(lines: Lines, rng: random.Random) -> Lines | None:
+    if _blank_changed(lines):
+        return None
     first = next(i for i, (tag, _) in enumerate(lines) if tag != "+")
     tag, text = lines[first]
     if not text.strip() or text == text.lstrip():

@@ -200,3 +200,21 @@ def test_the_path_line_may_be_dressed(line: str, path: str) -> None:
 def test_a_line_of_prose_is_not_taken_for_a_path() -> None:
     with pytest.raises(EditError, match="has no file path"):
         parse_edit_blocks("Here is the new file:\n<<<<<<< SEARCH\n=======\nx\n>>>>>>> REPLACE\n")
+
+
+def test_a_comment_starting_with_dots_is_code_even_when_search_slips(tmp_path: Path) -> None:
+    # the slip sends the block past the exact levels; the comment must not turn into an elision there
+    (tmp_path / "a.py").write_text("x = compute(0)\nif y:\n    # ... naming-a-file#win32\n    a = 1\n")
+    search = "x = compote(0)\nif y:\n    # ... naming-a-file#win32\n    a = 1\n"
+    replace = "x = compote(0)\n# ... naming-a-file#win32\na = 1\n"
+    apply_edit_blocks(tmp_path, parse_edit_blocks(block("a.py", search, replace)))
+    assert (tmp_path / "a.py").read_text() == "x = compute(0)\n# ... naming-a-file#win32\na = 1\n"
+
+
+def test_a_python_ellipsis_line_with_a_slip_elsewhere_is_read_as_code(tmp_path: Path) -> None:
+    before = "def f():\n    x = compute(1)\n    y = compute(2)\n    ...\n    z = compute(3)\n"
+    (tmp_path / "a.py").write_text(before)
+    search = "def f():\n    x = compute(1)\n    y = compote(2)\n    ...\n    z = compute(3)\n"
+    replace = "def f():\n    x = compute(1)\n    y = compote(2)\n    ...\n    z = compute(4)\n"
+    apply_edit_blocks(tmp_path, parse_edit_blocks(block("a.py", search, replace)))
+    assert (tmp_path / "a.py").read_text() == before.replace("compute(3)", "compute(4)")

@@ -13,7 +13,12 @@ import re
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-_ELISION = re.compile(r"(?:\.\.\.|…)|(?:#|//|--|;|/\*|<!--)\s*(?:\.\.\.|…).*")
+# `...`, or a comment of it: `# ...`, `// ... existing code ...` (words, if any, closed by dots again:
+# `# ... see the docs` is a comment that happens to start with dots)
+_ELISION = re.compile(
+    r"(?:\.\.\.|…)"
+    r"|(?:#|//|--|;|/\*|<!--)\s*(?:\.\.\.|…)(?:\s*[A-Za-z][A-Za-z ,'-]*?\s*(?:\.\.\.|…))?\s*(?:\*/|-->)?"
+)
 MAX_SLIP_LINE = 400  # longer lines must match as they are: comparing them char by char costs too much
 
 
@@ -46,9 +51,13 @@ def is_elision(line: str) -> bool:
     return _ELISION.fullmatch(line.strip()) is not None
 
 
-def is_elision_comment(line: str) -> bool:
-    """An elision that cannot be code: ``# ... existing code ...`` (a bare ``...`` is a Python statement)."""
-    return is_elision(line) and line.strip() not in ("...", "…")
+_DOTS_COMMENT = re.compile(r"(?:#|//|--|;|/\*|<!--)\s*(?:\.\.\.|…).*")
+
+
+def looks_elided(line: str) -> bool:
+    """A comment that starts with dots: ``# ... rest unchanged`` is how models elide, though a
+    comment may also just continue the one above it."""
+    return _DOTS_COMMENT.fullmatch(line.strip()) is not None
 
 
 def segments(lines: list[str]) -> list[list[str]]:
