@@ -215,6 +215,6 @@ def test_a_python_ellipsis_line_with_a_slip_elsewhere_is_read_as_code(tmp_path: 
     before = "def f():\n    x = compute(1)\n    y = compute(2)\n    ...\n    z = compute(3)\n"
     (tmp_path / "a.py").write_text(before)
     search = "def f():\n    x = compute(1)\n    y = compote(2)\n    ...\n    z = compute(3)\n"
-    replace = "def f():\n    x = compute(1)\n    y = compote(2)\n    ...\n    z = compute(4)\n"
+    replace = "def f():\n    x = compute(1)\n    y = compote(2)\n    return None\n    z = compute(3)\n"
     apply_edit_blocks(tmp_path, parse_edit_blocks(block("a.py", search, replace)))
-    assert (tmp_path / "a.py").read_text() == before.replace("compute(3)", "compute(4)")
+    assert (tmp_path / "a.py").read_text() == before.replace("    ...\n", "    return None\n")
