@@ -218,3 +218,10 @@ def test_a_python_ellipsis_line_with_a_slip_elsewhere_is_read_as_code(tmp_path: 
     replace = "def f():\n    x = compute(1)\n    y = compote(2)\n    return None\n    z = compute(3)\n"
     apply_edit_blocks(tmp_path, parse_edit_blocks(block("a.py", search, replace)))
     assert (tmp_path / "a.py").read_text() == before.replace("    ...\n", "    return None\n")
+
+
+def test_one_search_line_cannot_tell_how_several_replace_lines_are_off(tmp_path: Path) -> None:
+    # the block shifted left as a whole, or only its first lines unindented? The two put new_5 apart
+    (tmp_path / "a.py").write_text("    pass\n" * 5 + "\n")
+    with pytest.raises(EditError, match="SEARCH has one line, indented unlike the file"):
+        apply_edit_blocks(tmp_path, parse_edit_blocks(block("a.py", "pass\n\n", "new_4()\n\n    new_5()\n")))

@@ -144,8 +144,13 @@ def _shifts(
         return NO_SHIFT, NO_SHIFT
     first_search = next(s for s, _ in pairs if s.strip())
     first_file = next(f for s, f in pairs if s.strip())
+    new = [line for part in replace for line in part if line.strip() and line not in (s for s, _ in pairs)]
     first_replace = next((line for part in replace for line in part if line.strip()), None)
     if first_replace is None or indent(first_replace) == indent(first_search):
+        if len(new) > 1:
+            # the whole block shifted alike, or only its first line unindented: those put REPLACE's
+            # other lines in different places, and one line of SEARCH cannot tell which
+            raise Unclear("SEARCH has one line, indented unlike the file; quote a line more so its indentation tells")
         return shifts[0], shifts[0]
     if indent(first_replace) == indent(first_file):
         return NO_SHIFT, shifts[0]  # REPLACE has the file's indentation already
