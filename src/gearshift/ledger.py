@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -147,9 +149,9 @@ class Ledger:
             self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA busy_timeout = 30000")
-            self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA foreign_keys = ON")
-            migrate(self._db)
+            _while_locked(lambda: self._db.execute("PRAGMA journal_mode = WAL"))
+            _while_locked(lambda: migrate(self._db))
         except sqlite3.Error as exc:
             raise GearshiftError(f"cannot open the ledger {path}: {exc}; pass --db to use another file") from None
         self._lock = threading.Lock()
@@ -325,6 +327,22 @@ class Ledger:
 
     def applied_migrations(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT name FROM schema_migrations ORDER BY name")]
+
+
+def _while_locked(action: Callable[[], object], seconds: float = 30.0) -> None:
+    """Do ``action``, again while another process holds the database: switching to WAL (and a first
+    migration racing another's) can answer "database is locked" at once, without the busy handler."""
+    deadline = time.monotonic() + seconds
+    pause = 0.01
+    while True:
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
 
 
 def migrate(db: sqlite3.Connection) -> None:
