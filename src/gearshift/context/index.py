@@ -50,6 +50,7 @@ class IndexedFile:
     digest: str | None  # None: not a text file we index (binary, or too large)
     language: str | None
     path_words: int = 0  # how many words its path has (BM25F counts them in the file's length)
+    in_map: bool = True  # False: a data, lock or media file, counted in the ranking's statistics only
 
 
 class RepoIndex:
@@ -76,10 +77,12 @@ class RepoIndex:
         self.db.close()
 
     def refresh(self) -> list[IndexedFile]:
-        """Bring the index up to date with the tree; return every file of the map, indexed or listed.
+        """Bring the index up to date with the tree; return every file, indexed or listed.
 
         Data, lock, media and compiled files are not in the map (files.left_out_of_map): they are
-        neither listed nor read. Others are read only when their size or modification time changed.
+        never read, and come back with ``in_map`` False, for the ranking's statistics alone (the
+        number of files and their average length: the repository's, whatever the map shows). Other
+        files are read only when their size or modification time changed.
         """
         known = {row[0]: row[1:] for row in self.db.execute("SELECT path, size, mtime, digest, words FROM files")}
         have_docs: set[str] | None = None  # read only if some file changed
@@ -89,6 +92,7 @@ class RepoIndex:
         root = str(self.root)
         for path, size, mtime in listed_files(self.root):
             if left_out_of_map(path):
+                files.append(IndexedFile(path, None, None, sum(word_counts(path).values()), in_map=False))
                 continue
             language = LANGUAGES.get(os.path.splitext(path)[1].lower())
             previous = known.get(path)

@@ -54,14 +54,14 @@ def rank(
     history: Mapping[str, int] | None = None,
     weights: Weights | None = None,
 ) -> list[tuple[str, float]]:
-    """Every file with its score, best first."""
+    """Every file of the map with its score, best first (the others count in the statistics only)."""
     w = weights or Weights()
     terms = list(dict.fromkeys(words(task)))
     lexical = _scaled(_bm25f(index, files, terms, w.path))
     named = _scaled(_bm25f(index, files, [SYMBOL_PREFIX + t for t in terms], 0.0, lengths=False))
     neighbours = _scaled(_neighbour_scores(index, files, lexical))
     changes = _scaled({f.path: math.log1p((history or {}).get(f.path, 0)) for f in files})
-    named_files = mentioned_files(task, (f.path for f in files))
+    named_files = mentioned_files(task, (f.path for f in files if f.in_map))
     # first named, first ranked: from twice the weight down to just over it, above any other file
     mentioned = {path: w.mention * (2 - i / len(named_files)) for i, path in enumerate(named_files)}
     scores = {
@@ -75,6 +75,7 @@ def rank(
         * (1.0 if f.language else w.prose)
         + mentioned.get(f.path, 0.0)
         for f in files
+        if f.in_map
     }
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
@@ -125,5 +126,5 @@ def _scaled(scores: Mapping[str, float]) -> dict[str, float]:
 
 def _neighbour_scores(index: RepoIndex, files: list[IndexedFile], lexical: Mapping[str, float]) -> dict[str, float]:
     """Each file's best-matching import neighbour, either direction: related code shares relevance."""
-    links = index.import_links(files)
+    links = index.import_links([f for f in files if f.in_map])
     return {path: max(lexical.get(n, 0.0) for n in neighbours) for path, neighbours in links.items() if neighbours}
