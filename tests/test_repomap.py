@@ -211,3 +211,20 @@ def test_the_context_window_is_remembered(monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.setattr(gearshift.pricing, "context_window", no_table)
     assert (remembered_window("gpt-5.4"), remembered_window("no-such-model")) == (1_050_000, None)
+
+
+def test_a_module_name_two_files_answer_to_resolves_to_the_one_nearer_the_root() -> None:
+    from gearshift.context.facts import resolve_imports
+
+    raw = {
+        "pkg/sansio/app.py": ("python", []),
+        "app.py": ("python", []),
+        "pkg/app.py": ("python", []),
+        "run.py": ("python", ["app"]),
+        "cmd/main.go": ("go", ["example.com/x/internal/git"]),
+        "internal/git/git.go": ("go", []),
+        "internal/git/branch.go": ("go", []),
+    }
+    graph = resolve_imports(raw)
+    assert graph["run.py"] == {"app.py"}
+    assert graph["cmd/main.go"] == {"internal/git/branch.go"}  # a package is its first file, by name
