@@ -228,3 +228,13 @@ def test_a_module_name_two_files_answer_to_resolves_to_the_one_nearer_the_root()
     graph = resolve_imports(raw)
     assert graph["run.py"] == {"app.py"}
     assert graph["cmd/main.go"] == {"internal/git/branch.go"}  # a package is its first file, by name
+
+
+def test_a_constant_holding_a_key_is_shown_masked(tmp_path: Path) -> None:
+    key = "AKIAZ4XK3PL9MZ2RT7QB"  # the form of an AWS access key id
+    root = write(tmp_path / "p", {"deploy/settings.py": f'UPLOAD_KEY_ID = "{key}"\nREGION = "eu-west-1"\n'})
+    result = build_map(root, "rotate the upload key id", cache_path=tmp_path / "c.db")
+    shown = result.render()
+    assert "UPLOAD_KEY_ID = " in shown and "[secret masked: AWS Access Key]" in shown
+    assert key not in shown and key not in json.dumps(result.to_json())
+    assert not [f for f in tmp_path.glob("c.db*") if key.encode() in f.read_bytes()]

@@ -1,9 +1,10 @@
 """An index of a repository's files, cached in SQLite and keyed by file content.
 
 For every file: its symbols (tree-sitter), its import lines, and the counts of the words in it
-(identifiers split at case and underscores), as postings for lexical search. A file whose size
-and modification time have not changed is not read again; a file whose content is already known
-(same digest) is not parsed again. So a second map of a large tree reads almost nothing.
+(context.words), as postings for lexical search; and, for maps that count in o200k_base, the
+tokens of every line a map could show of it (context.maptext). A file whose size and modification
+time have not changed is not read again; a file whose content is already known (same digest) is
+not parsed again. So a second map of a large tree reads, parses and counts nothing.
 
 Secrets are masked (gearshift.secrets) before a file is indexed: the cache never holds a key, nor
 the pieces the word splitter would cut it into, and the map built from it never shows one.
