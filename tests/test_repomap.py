@@ -84,6 +84,17 @@ def test_signatures_in_full_without_comments() -> None:
     assert symbols["Application"].signature == "class Application(Base)"
     typescript = b"export function route(\n  path: string,\n  // the handler\n  handler: Handler,\n): Route {\n}\n"
     assert extract_symbols("a.ts", typescript)[0].signature == "function route(path: string, handler: Handler): Route"
+    expressions = (
+        b"const warnUsage = (method: string) =>\n"
+        b"  warn(`${method}() is a compiler hint, only usable inside <script setup>`)\n"
+        b"type Mode = 'a' | 'b'\n"
+        b"type Props<T, K extends keyof T> = Readonly<T> &\n  { one: 1 } & { two: 2 } & { three: 3 } & { four: 4 }\n"
+    )
+    assert [s.signature for s in extract_symbols("a.ts", expressions)] == [
+        "warnUsage = (method: string) =>",  # a long body is not the signature
+        "type Mode = 'a' | 'b'",  # a short one says what the type is
+        "type Props<T, K extends keyof T>",
+    ]
 
 
 def test_attributes_and_constants_the_task_names_are_in_the_map(tmp_path: Path) -> None:

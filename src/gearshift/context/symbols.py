@@ -14,6 +14,7 @@ from gearshift.context.words import words
 
 ASSIGNMENTS = ("attribute", "constant")
 SIGNATURE_LIMIT = 1000  # characters: whole signatures, short of generated code's
+SHORT_EXPRESSION = 80  # bytes: an arrow function or a type alias this short is shown whole
 VALUE_LIMIT = 120  # an assignment shows its head; its value's words are matched in full
 VALUE_WORDS_LIMIT = 400
 
@@ -150,12 +151,19 @@ def _enclosing(node: Any) -> str | None:
 def signature(node: Any) -> str:
     """A definition's head in full, on one line: everything before its body, however many lines it takes."""
     body = node.child_by_field_name("body")
-    if node.type == "variable_declarator":  # const f = (a, b) => { ... }: the function's body
+    whole_body = body is not None and body.type in BODY_TYPES
+    if node.type == "variable_declarator":  # const f = (a, b) => ...: the function's body, block or expression
         value = node.child_by_field_name("value")
         body = value.child_by_field_name("body") if value is not None else None
+        whole_body = body is not None
+    elif node.type == "type_alias_declaration":  # type T<A> = ...: the type is the body
+        body = node.child_by_field_name("value")
+        whole_body = body is not None
     source = node.text or b""
-    if body is not None and body.type in BODY_TYPES and body.start_byte > node.start_byte:
-        head = _folded(_without_comments(node, body.start_byte).decode("utf-8", "replace")).rstrip(":{ ")
+    if body is not None and body.type not in BODY_TYPES and node.end_byte - node.start_byte <= SHORT_EXPRESSION:
+        return _folded(_without_comments(node, node.end_byte).decode("utf-8", "replace"))  # type A = 'a' | 'b'
+    if body is not None and whole_body and body.start_byte > node.start_byte:
+        head = _folded(_without_comments(node, body.start_byte).decode("utf-8", "replace")).rstrip(":{= ")
     else:
         head = _head_of(_folded(source[: SIGNATURE_LIMIT * 4].decode("utf-8", "replace")))
     return head if len(head) <= SIGNATURE_LIMIT else head[: SIGNATURE_LIMIT - 3] + "..."
