@@ -172,6 +172,9 @@ class _Tree:
         self.paths = set(ordered)
         self.by_module: dict[str, str] = {}
         self.go_packages: dict[str, str] = {}  # a directory's name -> its first Go file
+        for path in ordered:
+            if path.endswith(".go"):
+                self.go_packages.setdefault(PurePosixPath(path).parent.name, path)
         # nearest the root first: a bare "import app" means a top-level app.py before a nested one
         for path in sorted(ordered, key=lambda p: (p.count("/"), p)):
             if path.endswith(".py"):
@@ -180,8 +183,6 @@ class _Tree:
                     parts = parts[:-1]
                 for start in range(len(parts)):  # "src/pkg/mod.py" answers to pkg.mod and src.pkg.mod
                     self.by_module.setdefault(".".join(parts[start:]), path)
-            elif path.endswith(".go"):
-                self.go_packages.setdefault(PurePosixPath(path).parent.name, path)
 
 
 def _resolve_one(path: str, language: str, name: str, tree: _Tree) -> str | None:
@@ -203,6 +204,8 @@ def _resolve_one(path: str, language: str, name: str, tree: _Tree) -> str | None
             found = next((f"{stem}.{source}" for source in _ESM_SOURCES[suffix] if f"{stem}.{source}" in paths), None)
         return found
     if language == "go":
+        # by the package's last name, as before: resolving the whole import path is more exact, but on
+        # goreleaser's 100 commits of the localisation bench it moved MRR by -0.001 and nothing else
         return tree.go_packages.get(name.rsplit("/", 1)[-1])
     if language == "rust":
         parent = PurePosixPath(path).parent
