@@ -72,8 +72,9 @@ def test_the_budget_holds(tmp_path: Path, budget: int) -> None:
     result = build_map(root, "cart total", cache_path=tmp_path / "c.db", budget=budget)
     counter = counter_for("gpt-5.4")
     assert result.tokens <= budget
-    assert counter.count(result.render()) <= budget
-    assert result.tokens == sum(f.tokens for f in result.files)
+    assert counter.count(result.render()) == result.tokens  # the lines' counts add up to the map's
+    collapsed = sum(counter.count(f"{d or '.'}/ ({n} file{'s' if n > 1 else ''})\n") for d, n in result.collapsed)
+    assert result.tokens == sum(f.tokens for f in result.files) + collapsed
 
 
 def test_top_k_ignores_the_budget(tmp_path: Path) -> None:
@@ -115,7 +116,8 @@ def test_map_cli_json_contract_in_a_repo_and_in_a_plain_directory(cli, tmp_path:
         assert (data["task"], data["budget"]) == ("Charge the card", 300)
         assert data["tokens"] <= 300
         first = data["files"][0]
-        assert set(first) == {"path", "score", "tokens", "symbols"}
+        assert set(first) == {"path", "score", "tokens", "symbols", "more_symbols"}
+        assert all(set(c) == {"directory", "files"} for c in data["collapsed"])
         assert first["path"] == "src/shop/payment.py"
         assert len(json.loads(cli("map", "cart", "--json", "--top", "3").stdout)["files"]) == 3
         text = cli("map", "cart")

@@ -30,8 +30,8 @@ def map_budget(settings: Settings, provider: Provider | None = None) -> int:
     """
     if settings.context.map_tokens is not None:
         return settings.context.map_tokens
-    from gearshift.pricing import context_window
+    from gearshift.context.windows import remembered_window
 
     model = settings.for_phase("plan").model
     window = provider.context_window(model) if provider is not None else None
-    return map_tokens_for_window(window if window is not None else context_window(model))
+    return map_tokens_for_window(window if window is not None else remembered_window(model))

@@ -1,9 +1,10 @@
 """An index of a repository's files, cached in SQLite and keyed by file content.
 
 For every file: its symbols (tree-sitter), its import lines, and the counts of the words in it
-(identifiers split at case and underscores), as postings for lexical search. A file whose size
-and modification time have not changed is not read again; a file whose content is already known
-(same digest) is not parsed again. So a second map of a large tree reads almost nothing.
+(context.words), as postings for lexical search; and, for maps that count in o200k_base, the
+tokens of every line a map could show of it (context.maptext). A file whose size and modification
+time have not changed is not read again; a file whose content is already known (same digest) is
+not parsed again. So a second map of a large tree reads, parses and counts nothing.
 
 Secrets are masked (gearshift.secrets) before a file is indexed: the cache never holds a key, nor
 the pieces the word splitter would cut it into, and the map built from it never shows one.
@@ -11,100 +12,37 @@ the pieces the word splitter would cut it into, and the map built from it never 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
-import re
 import sqlite3
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from gearshift.context import maptext
 from gearshift.context.facts import LANGUAGES, imports_in, resolve_imports
-from gearshift.context.files import list_files
-from gearshift.context.symbols import Symbol, extract_symbols, language_of
+from gearshift.context.files import left_out_of_map, listed_files
+from gearshift.context.symbols import ASSIGNMENTS, Symbol, extract_symbols, language_of
+from gearshift.context.words import word_counts as word_counts
+from gearshift.context.words import words as words
 from gearshift.secrets import mask
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, digest TEXT);
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, digest TEXT, words INTEGER);
 CREATE TABLE IF NOT EXISTS docs (digest TEXT PRIMARY KEY, length INTEGER, symbols TEXT, imports TEXT);
 CREATE TABLE IF NOT EXISTS postings (term TEXT, digest TEXT, tf INTEGER);
 CREATE INDEX IF NOT EXISTS postings_by_term ON postings (term);
 CREATE TABLE IF NOT EXISTS graphs (key TEXT PRIMARY KEY, links TEXT);
+CREATE TABLE IF NOT EXISTS tokens (line TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID;
 """
 # Raised when what the cache holds changes meaning; an older cache is deleted, not migrated.
 # 1: file contents are masked before they are indexed (older caches may hold secrets).
-CACHE_VERSION = 1
+# 2: signatures in full, class attributes and module constants, token counts of the map's lines.
+CACHE_VERSION = 2
 MAX_INDEXED_BYTES = 1_000_000  # larger files are listed by path only
-_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*|[0-9]+")
-_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
-STOPWORDS = frozenset(
-    {
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "in",
-        "into",
-        "is",
-        "it",
-        "of",
-        "on",
-        "or",
-        "the",
-        "to",
-        "with",
-        "this",
-        "that",
-        "when",
-        "not",
-        "no",
-        "use",
-        "add",
-        "fix",
-    }
-)
 SYMBOL_PREFIX = "@"  # postings of words in symbol names are kept apart from the content's
-
-
-def words(text: str) -> list[str]:
-    """Lower-case word stems of text or code: getUserName -> get, user, name; stemmed lightly."""
-    return [word for token in _IDENTIFIER.findall(text) for word in _split(token)]
-
-
-def word_counts(text: str) -> Counter[str]:
-    """words(text), counted; each distinct identifier is split once, however often it occurs."""
-    counts: Counter[str] = Counter()
-    for token, times in Counter(_IDENTIFIER.findall(text)).items():
-        for word in _split(token):
-            counts[word] += times
-    return counts
-
-
-@functools.lru_cache(maxsize=200_000)
-def _split(token: str) -> tuple[str, ...]:
-    parts = [token] if token.isdigit() else _CAMEL.findall(token)
-    out = []
-    for part in parts:
-        word = stem(part.lower())
-        if len(word) > 1 and word not in STOPWORDS:
-            out.append(word)
-    return tuple(out)
-
-
-def stem(word: str) -> str:
-    """A light stemmer that brings inflections together: handle, handles, handled, handling -> handl."""
-    for suffix in ("ing", "ed", "es", "s", "e"):
-        if len(word) >= len(suffix) + 4 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
 
 
 @dataclass(frozen=True)
@@ -112,11 +50,15 @@ class IndexedFile:
     path: str
     digest: str | None  # None: not a text file we index (binary, or too large)
     language: str | None
+    path_words: int = 0  # how many words its path has (BM25F counts them in the file's length)
+    in_map: bool = True  # False: a data, lock or media file, counted in the ranking's statistics only
 
 
 class RepoIndex:
-    def __init__(self, root: Path, cache_path: Path) -> None:
+    def __init__(self, root: Path, cache_path: Path, *, count_tokens: bool = False) -> None:
+        """``count_tokens``: count the map lines of what is indexed in o200k_base, for a map that will."""
         self.root = root
+        self.count_tokens = count_tokens
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(cache_path, isolation_level=None)
         if self.db.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
@@ -130,64 +72,107 @@ class RepoIndex:
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.executescript(SCHEMA)
         self.files: list[IndexedFile] = []
-        self.stats = {"files": 0, "read": 0, "parsed": 0}
+        self.stats = {"files": 0, "read": 0, "parsed": 0, "counted": 0}
 
     def close(self) -> None:
         self.db.close()
 
     def refresh(self) -> list[IndexedFile]:
-        """Bring the index up to date with the tree; return every file, indexed or listed."""
-        known = {row[0]: row[1:] for row in self.db.execute("SELECT path, size, mtime, digest FROM files")}
+        """Bring the index up to date with the tree; return every file, indexed or listed.
+
+        Data, lock, media and compiled files are not in the map (files.left_out_of_map): they are
+        never read, and come back with ``in_map`` False, for the ranking's statistics alone (the
+        number of files and their average length: the repository's, whatever the map shows). Other
+        files are read only when their size or modification time changed.
+        """
+        known = {row[0]: row[1:] for row in self.db.execute("SELECT path, size, mtime, digest, words FROM files")}
         have_docs: set[str] | None = None  # read only if some file changed
         files: list[IndexedFile] = []
-        new_paths: list[tuple[str, int, int, str]] = []
+        new_paths: list[tuple[str, int, int, str, int]] = []
         pending: dict[str, tuple[str, bytes, str | None]] = {}  # digest -> what to index
         root = str(self.root)
-        for path in list_files(self.root):
-            full = os.path.join(root, path)  # plain strings: this loop runs for every file of the tree
-            try:
-                stat = os.stat(full)
-            except OSError:
+        for path, size, mtime in listed_files(self.root):
+            if left_out_of_map(path):
+                files.append(IndexedFile(path, None, None, sum(word_counts(path).values()), in_map=False))
                 continue
             language = LANGUAGES.get(os.path.splitext(path)[1].lower())
             previous = known.get(path)
-            if previous and previous[0] == stat.st_size and previous[1] == stat.st_mtime_ns:
-                files.append(IndexedFile(path, previous[2], language))
+            if previous and previous[0] == size and previous[1] == mtime:
+                files.append(IndexedFile(path, previous[2] or None, language, previous[3]))
                 continue
             digest = None
-            if stat.st_size <= MAX_INDEXED_BYTES:
+            if size <= MAX_INDEXED_BYTES:
                 self.stats["read"] += 1
-                with open(full, "rb") as handle:
-                    data = handle.read()
+                try:
+                    with open(os.path.join(root, path), "rb") as handle:
+                        data = handle.read()
+                except OSError:
+                    continue
                 if b"\0" not in data[:8192]:
                     digest = hashlib.sha1(data).hexdigest()
                     if have_docs is None:
                         have_docs = {row[0] for row in self.db.execute("SELECT digest FROM docs")}
                     if digest not in have_docs and digest not in pending:
                         pending[digest] = (path, data, language)
-            new_paths.append((path, stat.st_size, stat.st_mtime_ns, digest or ""))
-            files.append(IndexedFile(path, digest, language))
+            path_words = sum(word_counts(path).values())
+            new_paths.append((path, size, mtime, digest or "", path_words))
+            files.append(IndexedFile(path, digest, language, path_words))
         if new_paths or pending:
             self.stats["parsed"] = len(pending)
-            self._store(new_paths, [(digest, *item) for digest, item in pending.items()])
+            documents = _documents([(digest, *item) for digest, item in pending.items()])
+            pending.clear()
+            self._store(new_paths, documents)
+            lines = _map_lines(new_paths, documents) if self.count_tokens else set()
+            del documents  # their memory is the tokenizer's to reuse
+            self._count_lines(lines)
         self.files = files
         self.stats["files"] = len(files)
         return files
 
-    def _store(self, paths: list[tuple[str, int, int, str]], todo: list[tuple[str, str, bytes, str | None]]) -> None:
-        documents = _documents(todo)
+    def _store(self, paths: list[tuple[str, int, int, str, int]], documents: list[Document]) -> None:
         first_build = self.db.execute("SELECT 1 FROM postings LIMIT 1").fetchone() is None
         with self.db:
             self.db.execute("BEGIN")
             if first_build:  # building the term index once, after the bulk insert, is much faster
                 self.db.execute("DROP INDEX IF EXISTS postings_by_term")
-            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", paths)
+            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", paths)
             self.db.executemany("INSERT OR IGNORE INTO docs VALUES (?, ?, ?, ?)", [row for row, _ in documents])
             self.db.executemany("INSERT INTO postings VALUES (?, ?, ?)", (p for _, ps in documents for p in ps))
             if first_build:
                 self.db.execute("CREATE INDEX IF NOT EXISTS postings_by_term ON postings (term)")
         if first_build:  # fold the bulk insert into the database now, not on the next reader's time
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _count_lines(self, lines: set[str]) -> None:
+        """Count, once, every line a map could show of what is new, so that maps need no tokenizer."""
+        if not lines:
+            return
+        if self.db.execute("SELECT 1 FROM tokens WHERE line = ?", [maptext.more_line(1)]).fetchone() is None:
+            lines.update(maptext.fixed_lines())
+        known = self.cached_tokens(list(lines))
+        missing = [line for line in lines if line not in known]
+        if not missing:
+            return
+        from gearshift.context.tokens import counter_for
+
+        counter = counter_for("gpt-5")
+        if counter.exact:  # without the vocabulary, maps estimate: nothing worth keeping
+            self.store_tokens({line: counter.count(line) for line in missing})
+            self.stats["counted"] = len(missing)
+
+    def cached_tokens(self, lines: list[str]) -> dict[str, int]:
+        """The o200k_base tokens of those lines that were counted before."""
+        found: dict[str, int] = {}
+        for start in range(0, len(lines), 500):
+            batch = lines[start : start + 500]
+            marks = ",".join("?" for _ in batch)
+            found.update(self.db.execute(f"SELECT line, n FROM tokens WHERE line IN ({marks})", batch))
+        return found
+
+    def store_tokens(self, counts: Mapping[str, int]) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?)", counts.items())
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -216,8 +201,10 @@ class RepoIndex:
     def imports(self) -> dict[str, list[str]]:
         return {digest: json.loads(imports) for digest, imports in self.db.execute("SELECT digest, imports FROM docs")}
 
-    def path_words(self, files: list[IndexedFile]) -> dict[str, Counter[str]]:
-        return {f.path: word_counts(f.path) for f in files}
+    def path_words(self, files: list[IndexedFile], terms: set[str]) -> dict[str, Counter[str]]:
+        """The words of the paths that hold any of ``terms``: a term (a stem, lower case) is in a
+        path's words only if it is in the lower-cased path, which is far quicker to ask first."""
+        return {f.path: word_counts(f.path) for f in files if any(t in f.path.lower() for t in terms)}
 
     def import_links(self, files: list[IndexedFile]) -> dict[str, set[str]]:
         """path -> the files it imports or is imported by; cached for this exact set of files and contents."""
@@ -238,6 +225,15 @@ class RepoIndex:
                 "INSERT INTO graphs VALUES (?, ?)", [key, json.dumps({p: sorted(t) for p, t in links.items()})]
             )
         return links
+
+
+def _map_lines(paths: list[tuple[str, int, int, str, int]], documents: list[Document]) -> set[str]:
+    """The lines a map could show of new paths and documents: paths, their directories, symbols."""
+    lines = {maptext.path_line(path) for path, *_ in paths}
+    lines.update(maptext.directory_head(maptext.directory_of(path, depth)) for path, *_ in paths for depth in (1, 2))
+    for row, _ in documents:
+        lines.update(maptext.symbol_line(symbol) for symbol in json.loads(row[2]))
+    return lines
 
 
 Document = tuple[tuple[str, int, str, str], list[tuple[str, str, int]]]
@@ -266,14 +262,14 @@ def _document(item: tuple[str, str, bytes, str | None]) -> Document:
     imports: list[str] = []
     if language_of(path):
         try:
-            symbols = extract_symbols(path, data)
+            symbols = extract_symbols(path, data, assignments=True)
         except Exception:  # a grammar that cannot parse a file leaves it listed by path
             symbols = []
     if language:
         imports = imports_in(text, language)
     counts = word_counts(text) if language or _is_text_document(path) else Counter()
     postings = [(term, digest, tf) for term, tf in counts.items()]
-    named = Counter(word for symbol in symbols for word in words(symbol.name))
+    named = Counter(word for symbol in symbols if symbol.kind not in ASSIGNMENTS for word in words(symbol.name))
     postings.extend((SYMBOL_PREFIX + term, digest, tf) for term, tf in named.items())
     row = (digest, sum(counts.values()), json.dumps([s.to_json() for s in symbols]), json.dumps(imports))
     return row, postings

@@ -51,10 +51,14 @@ class TokenCounter:
         return "tokens" if self.exact else "tokens (estimated)"
 
 
+def uses_o200k(model: str) -> bool:
+    """Whether ``model`` counts in o200k_base: OpenAI's GPT-5, GPT-4o and o-series models."""
+    return model.lower().split("/")[-1].startswith(("gpt-5", "gpt-4o", "gpt-4.1", "o1", "o3", "o4", "gpt-oss"))
+
+
 def counter_for(model: str) -> TokenCounter:
     """o200k_base for OpenAI's GPT-5, GPT-4o and o-series models; an estimate for any other model."""
-    name = model.lower().split("/")[-1]
-    if name.startswith(("gpt-5", "gpt-4o", "gpt-4.1", "o1", "o3", "o4", "gpt-oss")):
+    if uses_o200k(model):
         encoding = _o200k()
         if encoding is not None:
             return TokenCounter(True, "o200k_base", encoding)
