@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-from gearshift.cli import apply, calls, context, route, runs  # noqa: F401  (importing them registers their commands)
+from gearshift.cli import apply, calls, context, evidence, route, runs  # noqa: F401  (importing them registers their commands)
 from gearshift.cli.app import app
 from gearshift.errors import GearshiftError
 
