@@ -8,7 +8,6 @@ with status ``error``, and the rest go on.
 from __future__ import annotations
 
 import logging
-
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from typing import Any
