@@ -89,7 +89,7 @@ def parse_task(data: Any, where: str) -> SuiteTask:
         repo=str(data.get("repo") or ""),
         base_commit=str(data["base_commit"]),
         problem_statement=str(data["problem_statement"]),
-        test_patch=_text(data.get("test_patch")) or None,
+        test_patch=data["test_patch"] if _text(data.get("test_patch")) else None,  # as is: a patch ends in a newline
         fail_to_pass=_tests(data.get("FAIL_TO_PASS"), where, "FAIL_TO_PASS"),
         pass_to_pass=_tests(data.get("PASS_TO_PASS"), where, "PASS_TO_PASS"),
         repo_path=_text(data.get("repo_path")) or None,
