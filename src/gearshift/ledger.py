@@ -303,6 +303,33 @@ class Ledger:
         ).fetchone()
         return int(row[0]), row[1]
 
+    def import_run(self, records: dict[str, list[dict[str, Any]]]) -> bool:
+        """Add one run's rows made elsewhere (a cell's own ledger: ``runs``, ``steps``, ``calls``), in one
+        transaction, with the columns both ledgers have and the calls numbered anew. A run already
+        here is left as it is, so a resumed suite never counts a cell twice. True if it was added."""
+        runs = records.get("runs") or []
+        if not runs:
+            return False
+        with self._lock:
+            if self._db.execute("SELECT 1 FROM runs WHERE id = ?", [runs[0]["id"]]).fetchone():
+                return False
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for table in ("runs", "steps", "calls"):
+                    known = {column[1] for column in self._db.execute(f"PRAGMA table_info({table})")}
+                    known.discard("id" if table == "calls" else "")
+                    for row in records.get(table) or []:
+                        values = {name: value for name, value in row.items() if name in known}
+                        marks = ", ".join("?" for _ in values)
+                        self._db.execute(
+                            f"INSERT INTO {table} ({', '.join(values)}) VALUES ({marks})", list(values.values())
+                        )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return True
+
     def _insert(self, table: str, values: dict[str, Any]) -> None:
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
