@@ -10,6 +10,7 @@ and the ledger behind the per-phase table.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -52,7 +53,8 @@ def main() -> None:
     env = environment(WORK / "home")
 
     def show(*command: str) -> None:
-        print(f"\n$ {' '.join(command)}", flush=True)
+        shown = ["gearshift", *command[3:]] if command[:3] == (sys.executable, "-m", "gearshift") else command
+        print(f"\n$ {shlex.join(shown)}", flush=True)
         if subprocess.run(command, cwd=project, env=env).returncode != 0:
             sys.exit(1)
 
@@ -76,6 +78,41 @@ def main() -> None:
     show(sys.executable, "-m", "gearshift", "show")
     review = next((project / ".gearshift" / "runs").iterdir()) / "review.md"
     print(f"\n$ cat {review.relative_to(project)}\n{review.read_text(encoding='utf-8')}")
+    compare_strategies(env)
+
+
+def compare_strategies(env: dict[str, str]) -> None:
+    """The seed's table, mechanically: the same task under three strategies, each in its own worktree.
+
+    The replies are the same scripted transcript for every strategy, so the figures show how a
+    comparison is made and reported, not which strategy is better: that takes a live model."""
+    project = prepare_project(WORK / "textstats-compare")
+    print("\n--- comparing strategies (scripted replies: the figures show the mechanics, not a result) ---")
+    command = [
+        sys.executable,
+        "-m",
+        "gearshift",
+        "compare",
+        TASK,
+        "--strategies",
+        "high,medium,high-medium-high",
+        "--test-cmd",
+        TEST_CMD,
+        "--accept-cmd",
+        TEST_CMD,
+        "--provider",
+        "replay",
+        "--transcript",
+        str(TRANSCRIPT),
+    ]
+    print(f"\n$ {shlex.join(['gearshift', *command[3:]])}", flush=True)
+    if subprocess.run(command, cwd=project, env=env).returncode != 0:
+        sys.exit(1)
+    print(
+        "\nOn your own repository, with OPENAI_API_KEY set (or --provider anthropic / openai-chat):\n"
+        '  .venv/bin/gearshift run "your task" --test-cmd "pytest -q"\n'
+        '  .venv/bin/gearshift compare "your task" --strategies high,medium,high-medium-high --accept-cmd "pytest -q"'
+    )
 
 
 if __name__ == "__main__":
