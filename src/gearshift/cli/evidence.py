@@ -144,13 +144,12 @@ def suite_report(
     Example: gearshift suite report results/ --baseline high --html report.html
     """
     from gearshift.errors import UsageError
-    from gearshift.evidence.recorder import RESULTS, read_results
-    from gearshift.evidence.summary import summarize
+    from gearshift.evidence.summary import RESULTS_FILE, load_results, summarize
 
-    rows = read_results(directory / RESULTS)
+    rows = load_results(directory)
     if not rows:
         raise UsageError(
-            f"no results in {directory / RESULTS}; run `gearshift suite run TASKS --out {directory}` first"
+            f"no results in {directory / RESULTS_FILE}; run `gearshift suite run TASKS --out {directory}` first"
         )
     summary = summarize(rows, baseline)
     if html is not None:
@@ -158,9 +157,10 @@ def suite_report(
     if json_out:
         print_json(summary)
         return
-    from gearshift.evidence.tables import paired_table, report_table
+    from gearshift.evidence.tables import paired_table, report_table, tokens_table
 
     stdout().print(report_table(summary))
+    stdout().print(tokens_table(summary))
     if summary.get("paired"):
         stdout().print(paired_table(summary))
 

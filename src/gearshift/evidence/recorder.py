@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from gearshift.evidence.cell import CellOutcome, CellSpec
+from gearshift.evidence.summary import RESULTS_FILE as RESULTS
 from gearshift.ledger import Ledger
 from gearshift.runs import write_atomic
 
-RESULTS = "results.jsonl"
 PREDICTIONS = "predictions"
 
 
@@ -46,21 +46,6 @@ class Recorder:
         _append(self.out_dir / RESULTS, outcome.row)
         self.rows.append(outcome.row)
         return outcome.row
-
-
-def read_results(path: Path) -> list[dict[str, Any]]:
-    """The rows of a results file; a line cut short by a kill is left out, not fatal."""
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(row, dict) and {"strategy", "repeat"} <= row.keys():
-            rows.append(row)
-    return rows
 
 
 def _append(path: Path, data: dict[str, Any]) -> None:

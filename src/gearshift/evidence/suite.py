@@ -138,11 +138,9 @@ def _mirror(source: str) -> None:
 
 
 def _done(out_dir: Path) -> set[tuple[str, str, int]]:
-    from gearshift.evidence.recorder import RESULTS, read_results
+    from gearshift.evidence.summary import load_results
 
-    return {
-        (str(r.get("instance_id") or ""), str(r["strategy"]), int(r["repeat"])) for r in read_results(out_dir / RESULTS)
-    }
+    return {(str(r.get("instance_id") or ""), str(r["strategy"]), int(r["repeat"])) for r in load_results(out_dir)}
 
 
 def _safe(name: str) -> str:
