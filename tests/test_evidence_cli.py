@@ -89,8 +89,10 @@ def test_suite_run_then_report(cli: Any, model: FakeAPI, tmp_path: Path) -> None
                 "--test-cmd", TEST_CMD, "--base-url", model.url)  # fmt: skip
     assert again.exit_code == 0 and "4 cells done before" in again.stderr
 
-    text = cli("suite", "report", str(out))
+    text = cli("suite", "report", str(out), "--html", str(tmp_path / "report.html"))
     assert text.exit_code == 0 and "medium" in text.stdout
+    page = (tmp_path / "report.html").read_text()
+    assert page.count("<svg") == 3 and "high" in page and "scripted" not in page  # a live wire, if a scripted server
 
 
 def test_mistakes_get_one_line_and_exit_2(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
