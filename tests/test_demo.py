@@ -26,3 +26,9 @@ def test_the_readme_demo_runs_the_whole_workflow_with_no_key_and_no_network() ->
     assert "def top_words" in core and "string.punctuation" in core
     ran = subprocess.run([sys.executable, "tests/run.py"], cwd=project, capture_output=True, text=True)
     assert ran.stdout.strip().endswith("5 passed, 0 failed")
+    # it ends with a comparison of three strategies, each run whole and accepted, said to be scripted
+    assert "scripted replies: figures" in out
+    for strategy in ("high", "medium", "high-medium-high"):
+        assert f" {strategy} #1: done accepted" in result.stderr
+    assert "gearshift compare 'Add a word-frequency report" in out  # a command that can be pasted
+    assert "On your own repository" in out
