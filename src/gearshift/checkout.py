@@ -18,7 +18,7 @@ def prepare(ctx: PhaseContext, run: RunState) -> tuple[workspace.Checkout, RunSt
     """The run's branch (or worktree): planned and recorded first, then made, so that a run killed
     between the two makes it on resume; switched back to when the run goes on later."""
     if not (run.branch and run.checkout and run.base_commit):
-        planned = workspace.planned_checkout(ctx.root, run.id, use_worktree=run.worktree)
+        planned = workspace.planned_checkout(ctx.root, run.id, use_worktree=run.worktree, base=run.base_commit)
         run = ctx.runs.update(run.id, branch=planned.branch, base_commit=planned.base, checkout=planned.path)
         workspace.make_checkout(ctx.root, planned)
         ctx.say(f"working on branch {planned.branch} in {planned.path}")

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from gearshift import checkout as run_checkout
-from gearshift import workspace
+from gearshift import followup, workspace
 from gearshift.checks import validate_command
 from gearshift.effort import Effort
 from gearshift.errors import BudgetReached, GearshiftError, ProviderError, ReplyFormatError, StepFailed, UsageError
@@ -52,6 +52,7 @@ class RunOptions:
     efforts: Mapping[str, Effort] = field(default_factory=dict)  # phase -> effort, over the strategy
     max_tokens: int | None = None
     max_usd: float | None = None
+    base: str | None = None  # the commit the run starts from; default: HEAD
 
 
 class Workflow:
@@ -110,8 +111,36 @@ class Workflow:
 
     def run(self, task: str, options: RunOptions | None = None, approve: Approve | None = None) -> RunResult:
         """Plan, ask ``approve`` (default: yes), implement, review."""
+        return self._carry_out(self.plan(task, options or RunOptions()), approve)
+
+    def followup(self, run_id: str, options: RunOptions | None = None, approve: Approve | None = None) -> RunResult:
+        """A new run on top of this run's branch whose task is what its review found still to do (steps
+        missing, partial or deviated; high or critical issues), planned one effort level above this
+        run's plan, the reason recorded: the seed's "xhigh when high planning missed something"."""
+        first = self.get_run(run_id)
+        review = self.runs.load_review(run_id)
+        if review is None or not first.branch:
+            raise UsageError(f"run {run_id} has no review to follow up yet: gearshift review {run_id}")
+        found = followup.findings(review, self.runs.load_plan(run_id))
+        if not found:
+            raise UsageError(
+                f"the review of run {run_id} found nothing to follow up:"
+                " no step missing, partial or deviated, no high or critical issue"
+            )
+        tip = workspace.git(self.root, "rev-parse", "--verify", "-q", f"refs/heads/{first.branch}", check=False)
+        if not tip.strip():
+            raise UsageError(f"the run's branch {first.branch} is gone; a follow-up starts from it")
+        effort = followup.one_level_up(first.effort("plan"))
         options = options or RunOptions()
-        run_id = self.plan(task, options)
+        options = replace(options, efforts={**options.efforts, "plan": effort}, base=tip.strip())
+        new_id = self.plan(followup.followup_task(run_id, first.task, found), options)
+        why = followup.reason(first.effort("plan"), found)
+        self.runs.save_json(new_id, "followup.json", {"of": run_id, "plan_effort": effort.value, "reason": why})
+        self._say(f"follow-up of {run_id}: plan at {effort}, because {why}")
+        return self._carry_out(new_id, approve)
+
+    def _carry_out(self, run_id: str, approve: Approve | None) -> RunResult:
+        """A planned run: ask ``approve`` (default: yes), implement, review."""
         plan_md = self.runs.plan_markdown_path(run_id)
         if approve is not None and not approve(plan_md.read_text(encoding="utf-8"), plan_md):
             self._say(f"stopped after the plan; edit {plan_md} if you like, then: gearshift implement {run_id}")
@@ -166,6 +195,7 @@ class Workflow:
             worktree=options.worktree,
             efforts={phase: settings.for_phase(phase).effort for phase in PHASES},
             test_cmd=test_cmd,
+            base_commit=options.base,
             max_tokens=options.max_tokens or settings.budget.max_tokens,
             max_usd=options.max_usd or settings.budget.max_usd,
         )

@@ -104,11 +104,11 @@ _OPERATIONS = (
 )
 
 
-def planned_checkout(root: Path, run_id: str, *, use_worktree: bool) -> Checkout:
+def planned_checkout(root: Path, run_id: str, *, use_worktree: bool, base: str | None = None) -> Checkout:
     """Where a run will work, decided (and recorded by the caller) before git is asked to make it, so
     that a run killed between the two can still find or finish its checkout."""
     path = root / ".gearshift" / "worktrees" / run_id if use_worktree else root
-    return Checkout(path=path, branch=f"gearshift/{run_id}", base=head(root), worktree=use_worktree)
+    return Checkout(path=path, branch=f"gearshift/{run_id}", base=base or head(root), worktree=use_worktree)
 
 
 def branch_exists(cwd: Path, branch: str) -> bool:
