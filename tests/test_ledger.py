@@ -4,7 +4,7 @@ import multiprocessing
 import sqlite3
 from pathlib import Path
 
-from gearshift.ledger import CALL_COLUMNS, MIGRATIONS, CallRecord, Ledger
+from gearshift.ledger import CALL_COLUMNS, MIGRATIONS, TEXT_COLUMNS, CallRecord, Ledger
 
 
 def _call(**kw: object) -> CallRecord:
@@ -23,7 +23,9 @@ def test_migrations_build_the_documented_schema(tmp_path: Path) -> None:
     with Ledger(tmp_path / "l.db") as ledger:
         schema = ledger.schema()
         assert ledger.applied_migrations() == [name for name, _ in MIGRATIONS]
-    assert schema["calls"] == list(CALL_COLUMNS)
+    # the call's text after the contract's columns, added by its own migration
+    assert schema["calls"] == [*CALL_COLUMNS, *TEXT_COLUMNS] == [*CALL_COLUMNS, "request_json", "reply_json"]
+    assert MIGRATIONS[-1][0] == "0004_call_text"
     assert schema["schema_migrations"] == ["name", "applied_at"]
 
 

@@ -3,7 +3,10 @@
 Phases build requests and read replies; they never talk to a provider or the ledger directly.
 Every request is masked here before a provider (or a transcript, which wraps the provider) sees
 it: step prompts, fix prompts with check output, the review's diff, the plan's map alike.
-A call is recorded whether it succeeds or fails, with whatever tokens it was billed.
+A call is recorded whether it succeeds or fails, with whatever tokens it was billed, and (unless
+``keep_text`` is off: the ``ledger.keep_text`` setting) with its text as sent, masked, and the
+reply's, in the transcript's record format: what ``gearshift calls ID --show`` prints and a
+replay from the ledger plays.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from gearshift.effort import Effort, nearest_supported
 from gearshift.errors import BudgetReached, ProviderError, ReplyFormatError
 from gearshift.ledger import CallRecord, Ledger
 from gearshift.models.base import Provider, Reply, Request, Usage, parse_structured
+from gearshift.models.transcript import reply_record, request_record
 from gearshift.pricing import ModelPrice, cost_usd
 from gearshift.secrets import mask
 
@@ -55,8 +59,11 @@ class Gateway:
         progress: Progress | None = None,
         prices: Mapping[str, ModelPrice] | None = None,
         on_masked: OnMasked | None = None,
+        keep_text: bool = True,
     ) -> None:
         self.ledger = ledger
+        # keep each call's request and reply text in its ledger row (setting ledger.keep_text)
+        self.keep_text = keep_text
         self.prices: Mapping[str, ModelPrice] = prices or {}  # the user's own, by model name
         self._progress: Progress = progress or (lambda label: nullcontext())
         self._on_masked = on_masked
@@ -96,10 +103,11 @@ class Gateway:
         self.check_budget(site.run_id, request)
         effort_sent = nearest_supported(request.effort, provider.supported_efforts(request.model))
         started = time.monotonic()
+        came_back: Reply | None = None  # a reply that came back, even if it then fails to parse
         try:
             shown = f" ({masked} secret values masked)" if masked else ""
             with self._progress(f"{provider.name} {request.model} @ {effort_sent}{shown}"):
-                reply = provider.complete(request, effort_sent)
+                reply = came_back = provider.complete(request, effort_sent)
             # a reply that asks to read, where reading is still allowed, has no answer yet to parse
             asks_to_read = bool(reply.tool_calls and request.tools and request.tool_choice != "none")
             if request.schema is not None and not asks_to_read:
@@ -116,6 +124,7 @@ class Gateway:
                 latency_ms=int((time.monotonic() - started) * 1000),
                 request_id=exc.request_id,
                 error=exc.message,
+                reply=came_back,
             )
             raise
         cost = self._record(
@@ -128,6 +137,7 @@ class Gateway:
             effort_sent=reply.effort_sent,
             latency_ms=reply.latency_ms or int((time.monotonic() - started) * 1000),
             request_id=reply.request_id,
+            reply=reply,
         )
         return dataclasses.replace(reply, cost_usd=cost)
 
@@ -168,9 +178,12 @@ class Gateway:
         latency_ms: int,
         request_id: str | None,
         error: str | None = None,
+        reply: Reply | None = None,
     ) -> float | None:
+        """The call's ledger row; ``request`` is the masked one, as the provider got it."""
         price = self.prices.get(request.model) or self.prices.get(model)
         cost = cost_usd(model, usage, provider.billing, price)
+        keep = self.keep_text
         self.ledger.record_call(
             CallRecord(
                 run_id=site.run_id,
@@ -189,6 +202,8 @@ class Gateway:
                 request_id=request_id,
                 status=status,
                 error=error,
+                request=request_record(provider.name, request) if keep else None,
+                reply=reply_record(reply) if keep and reply is not None else None,
             )
         )
         return cost

@@ -3,18 +3,21 @@
 WAL and a busy timeout let parallel gearshift processes share one file. Migrations are named
 and append-only; each runs in one transaction, and a migration already applied by another
 process is skipped, never run twice.
+A call's row may keep its text (request as sent, masked, and reply), each a JSON object in the
+transcript's record format, stored and handed back unread: for `calls ID --show` and replay.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from gearshift.errors import GearshiftError, UsageError
 
@@ -92,28 +95,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE steps ADD COLUMN tests_at_base TEXT;
         """,
     ),
+    ("0004_call_text", "ALTER TABLE calls ADD COLUMN request_json TEXT; ALTER TABLE calls ADD COLUMN reply_json TEXT;"),
 ]
 
 CALL_COLUMNS = (
-    "id",
-    "run_id",
-    "phase",
-    "step",
-    "provider",
-    "model",
-    "effort_requested",
-    "effort_sent",
-    "input_tokens",
-    "cached_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "cost_usd",
-    "latency_ms",
-    "request_id",
-    "status",
-    "error",
+    "id", "run_id", "phase", "step", "provider", "model", "effort_requested", "effort_sent", "input_tokens",
+    "cached_tokens", "output_tokens", "reasoning_tokens", "cost_usd", "latency_ms", "request_id", "status", "error",
     "created_at",
-)
+)  # fmt: skip
+# The call's text, kept apart from CALL_COLUMNS (the `calls --json` contract): it is large.
+TEXT_COLUMNS = ("request_json", "reply_json")
 
 
 @dataclass(frozen=True)
@@ -134,6 +125,19 @@ class CallRecord:
     latency_ms: int | None = None
     request_id: str | None = None
     error: str | None = None
+    # the call's text in the transcript record format; None when not kept (the reply: or none came)
+    request: Mapping[str, Any] | None = None
+    reply: Mapping[str, Any] | None = None
+
+
+class CallText(NamedTuple):
+    """One call's kept text: the request as sent, and the reply (None when the call got none)."""
+
+    call_id: int
+    run_id: str | None
+    status: str
+    request: dict[str, Any]
+    reply: dict[str, Any] | None
 
 
 def utc_now() -> str:
@@ -141,8 +145,15 @@ def utc_now() -> str:
 
 
 class Ledger:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
+        self._lock = threading.Lock()
+        if read_only:  # an existing file as it is: nothing migrated, nothing written (e.g. to replay it)
+            if not path.is_file():
+                raise UsageError(f"no ledger at {path}; check the path")
+            self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # autocommit mode: transactions are explicit, so each write is durable when it returns
@@ -154,7 +165,6 @@ class Ledger:
             _while_locked(lambda: migrate(self._db))
         except sqlite3.Error as exc:
             raise GearshiftError(f"cannot open the ledger {path}: {exc}; pass --db to use another file") from None
-        self._lock = threading.Lock()
 
     def close(self) -> None:
         self._db.close()
@@ -168,6 +178,8 @@ class Ledger:
     def record_call(self, call: CallRecord) -> int:
         values = {name: getattr(call, name) for name in CALL_COLUMNS if name not in ("id", "created_at")}
         values["created_at"] = utc_now()
+        for column, record in (("request_json", call.request), ("reply_json", call.reply)):
+            values[column] = None if record is None else json.dumps(record, ensure_ascii=False)
         columns = ", ".join(values)
         marks = ", ".join(f":{name}" for name in values)
         with self._lock:
@@ -183,6 +195,30 @@ class Ledger:
             sql += " LIMIT ?"
             params.append(limit)
         return [dict(row) for row in self._db.execute(sql, params)]
+
+    def get_call(self, call_id: int) -> dict[str, Any] | None:
+        """One call's row (the CALL_COLUMNS) with ``request`` and ``reply``: the text kept, else None."""
+        columns = ", ".join([*CALL_COLUMNS, *TEXT_COLUMNS])
+        row = self._db.execute(f"SELECT {columns} FROM calls WHERE id = ?", [call_id]).fetchone()
+        if row is None:
+            return None
+        return {**{name: row[name] for name in CALL_COLUMNS}, "request": _loaded(row[-2]), "reply": _loaded(row[-1])}
+
+    def call_records(self, run_id: str | None = None) -> list[CallText]:
+        """The calls whose text was kept, of one run or all, oldest first: each run's calls together
+        (runs may have shared the ledger at once), in the order the runs began. What a replay plays."""
+        if "request_json" not in {column[1] for column in self._db.execute("PRAGMA table_info(calls)")}:
+            return []  # a ledger from before call text was kept, opened read-only
+        where = "request_json IS NOT NULL" + (" AND run_id = ?" if run_id is not None else "")
+        sql = f"""
+            SELECT id, run_id, status, request_json, reply_json FROM calls c WHERE {where}
+            ORDER BY (SELECT MIN(id) FROM calls d WHERE d.run_id IS c.run_id), id
+        """
+        rows = self._db.execute(sql, [run_id] if run_id is not None else [])
+        return [
+            CallText(row["id"], row["run_id"], row["status"], _loaded(row["request_json"]), _loaded(row["reply_json"]))
+            for row in rows
+        ]
 
     def stats(self, *, run_id: str | None = None) -> list[dict[str, Any]]:
         """Totals per phase x effort x model. Cost is the sum of known prices; unpriced calls are counted."""
@@ -303,6 +339,20 @@ class Ledger:
         ).fetchone()
         return int(row[0]), row[1]
 
+    def export_run(self, run_id: str) -> dict[str, list[dict[str, Any]]]:
+        """One run's rows, all their columns: ``runs`` (none or one), ``steps``, ``calls``; for ``import_run``."""
+        which = {"runs": "id = ?", "steps": "run_id = ? ORDER BY step_id", "calls": "run_id = ? ORDER BY id"}
+        found = {table: self._db.execute(f"SELECT * FROM {table} WHERE {w}", [run_id]) for table, w in which.items()}
+        return {table: [dict(row) for row in rows] for table, rows in found.items()}
+
+    def copy_run(self, source: Ledger, run_id: str) -> bool:
+        """Copy one run's rows (run, steps, calls with their text) from ``source`` as ``import_run`` adds
+        them: once, in one transaction, the shared columns, the calls numbered anew. True if copied."""
+        records = source.export_run(run_id)
+        if not records["runs"]:
+            raise UsageError(f"no run {run_id!r} in the ledger {source.path}; nothing to copy")
+        return self.import_run(records)
+
     def import_run(self, records: dict[str, list[dict[str, Any]]]) -> bool:
         """Add one run's rows made elsewhere (a cell's own ledger: ``runs``, ``steps``, ``calls``), in one
         transaction, with the columns both ledgers have and the calls numbered anew. A run already
@@ -311,10 +361,12 @@ class Ledger:
         if not runs:
             return False
         with self._lock:
-            if self._db.execute("SELECT 1 FROM runs WHERE id = ?", [runs[0]["id"]]).fetchone():
-                return False
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                # asked inside the transaction: another process copying the same run waits, then sees it
+                if self._db.execute("SELECT 1 FROM runs WHERE id = ?", [runs[0]["id"]]).fetchone():
+                    self._db.execute("ROLLBACK")
+                    return False
                 for table in ("runs", "steps", "calls"):
                     known = {column[1] for column in self._db.execute(f"PRAGMA table_info({table})")}
                     known.discard("id" if table == "calls" else "")
@@ -326,7 +378,8 @@ class Ledger:
                         )
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
         return True
 
@@ -354,6 +407,10 @@ class Ledger:
 
     def applied_migrations(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT name FROM schema_migrations ORDER BY name")]
+
+
+def _loaded(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
 
 
 def _while_locked(action: Callable[[], object], seconds: float = 30.0) -> None:

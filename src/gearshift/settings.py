@@ -129,6 +129,14 @@ class ContextSettings(_Strict):
     )
 
 
+class LedgerSettings(_Strict):
+    keep_text: bool = Field(
+        True,
+        description="keep each call's request (masked, as sent) and reply text in the ledger:"
+        " `gearshift calls ID --show` prints it and a run can be replayed from it",
+    )
+
+
 class PriceSettings(_Strict):
     """A model's price, USD per million tokens, for models the price table does not know (a local
     server, a custom URL) or that you pay otherwise for."""
@@ -149,6 +157,7 @@ class Settings(_Strict):
     checks: CheckSettings = Field(default_factory=CheckSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     context: ContextSettings = Field(default_factory=ContextSettings)
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     pricing: dict[str, PriceSettings] = Field(default_factory=dict, description="model -> its price")
     trusted_urls: list[str] = Field(default_factory=list, description="URLs a repository may send your API key to")
     _plugin_tables: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
