@@ -64,6 +64,7 @@ def ask(
             progress=spinner,
             prices=loaded.settings.pricing,
             on_masked=lambda site, count: say(f"masked {count} secret value(s) before sending"),
+            keep_text=loaded.settings.ledger.keep_text,
         )
         reply = ask_model(text, loaded.settings, gateway, options)
     if as_json:
@@ -135,11 +136,23 @@ def config_show(
 
 @app.command()
 def calls(
+    call_id: Annotated[
+        int | None,
+        typer.Argument(metavar="ID", help="One call, by its id (the first column of the list).", show_default=False),
+    ] = None,
+    show: Annotated[
+        bool, typer.Option("--show", help="Print the call's request and reply text, as kept in the ledger (needs ID).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as a JSON array.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many calls to show.")] = 20,
     run: Annotated[str | None, typer.Option(help="Only the calls of this run (any unique part of its id).")] = None,
 ) -> None:
-    """List recorded model calls, newest first."""
+    """List recorded model calls, newest first; with ID, that call; with ID --show, its text."""
+    if show and call_id is None:
+        raise UsageError("--show needs a call id: gearshift calls ID --show (`gearshift calls` lists the ids)")
+    if call_id is not None:
+        _one_call(call_id, show=show, as_json=as_json, run=run)
+        return
     with open_ledger() as ledger:
         rows = ledger.calls(limit=limit, run_id=ledger.resolve_run(run) if run else None)
     if as_json:
@@ -151,6 +164,57 @@ def calls(
     from gearshift.report import calls_table
 
     stdout().print(calls_table(rows))
+
+
+def _one_call(call_id: int, *, show: bool, as_json: bool, run: str | None) -> None:
+    """``calls ID``: the call's row as the list shows it; with ``--show`` its header and its text."""
+    from gearshift.ledger import CALL_COLUMNS
+
+    with open_ledger() as ledger:
+        call = ledger.get_call(call_id)
+        run_id = ledger.resolve_run(run) if run else None
+        where = ledger.path
+    if call is None:
+        raise UsageError(f"no call {call_id} in the ledger {where}; `gearshift calls` lists them")
+    if run_id is not None and call["run_id"] != run_id:
+        raise UsageError(f"call {call_id} is not of run {run_id}; it is of {call['run_id'] or 'no run'}")
+    row = {name: call[name] for name in CALL_COLUMNS}
+    if as_json:
+        print_json({**row, "request": call["request"], "reply": call["reply"]} if show else [row])
+        return
+    if not show:
+        from gearshift.report import calls_table
+
+        stdout().print(calls_table([row]))
+        return
+    from gearshift.models.transcript import render_exchange
+
+    typer.echo(_call_header(row))
+    typer.echo(render_exchange(call["request"], call["reply"]), nl=False)
+
+
+def _call_header(row: dict[str, Any]) -> str:
+    """Two lines: where the call was made and by what, and what it cost."""
+    from gearshift.report import effort, money, seconds, tokens
+
+    step = f" step {row['step']}" if row["step"] is not None else ""
+    run = f" · run {row['run_id']}" if row["run_id"] else ""
+    status = row["status"] if row["status"] == "ok" else f"{row['status']}: {row['error'] or 'no message'}"
+    first = (
+        f"call {row['id']}{run} · {row['phase']}{step} · {row['provider']} {row['model']}"
+        f" @ {effort(row['effort_requested'], row['effort_sent'])} · {status}"
+    )
+    second = " · ".join(
+        [
+            str(row["created_at"])[:19].replace("T", " "),
+            f"{tokens(row['input_tokens'])} in ({tokens(row['cached_tokens'])} cached)",
+            f"{tokens(row['output_tokens'])} out ({tokens(row['reasoning_tokens'])} reasoning)",
+            money(row["cost_usd"]),
+            seconds(row["latency_ms"]),
+            *([f"request {row['request_id']}"] if row["request_id"] else []),
+        ]
+    )
+    return f"{first}\n{second}"
 
 
 @app.command()
