@@ -4,7 +4,8 @@ import multiprocessing
 import sqlite3
 from pathlib import Path
 
-from gearshift.ledger import CALL_COLUMNS, MIGRATIONS, TEXT_COLUMNS, CallRecord, Ledger
+from gearshift.ledger import CALL_COLUMNS, TEXT_COLUMNS, CallRecord, Ledger
+from gearshift.ledger_schema import MIGRATIONS
 
 
 def _call(**kw: object) -> CallRecord:

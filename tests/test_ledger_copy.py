@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from helpers import request
 
-import gearshift.ledger as ledger_module
+import gearshift.ledger_schema as ledger_module
 from gearshift.errors import UsageError
 from gearshift.gateway import CallSite, Gateway
-from gearshift.ledger import MIGRATIONS, Ledger
+from gearshift.ledger import Ledger
+from gearshift.ledger_schema import MIGRATIONS
 from gearshift.testing import FunctionProvider
 
 

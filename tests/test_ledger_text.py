@@ -14,10 +14,11 @@ from helpers import GREETING_SCHEMA, request
 from scripted_model import ScriptedModel
 from workflow_helpers import TASK, TEST_CMD, git, make_repo, workflow
 
-import gearshift.ledger as ledger_module
+import gearshift.ledger_schema as ledger_module
 from gearshift.errors import ProviderError, ReplyFormatError, UsageError
 from gearshift.gateway import CallSite, Gateway
-from gearshift.ledger import MIGRATIONS, Ledger
+from gearshift.ledger import Ledger
+from gearshift.ledger_schema import MIGRATIONS
 from gearshift.models import make_provider
 from gearshift.models.base import ToolCall, ToolResult, ToolSpec, Turn
 from gearshift.models.transcript import reply_record, request_record

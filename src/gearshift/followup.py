@@ -9,10 +9,15 @@ findings, planned one effort level above the first plan. Pure functions: a revie
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+from gearshift import workspace
 from gearshift.effort import Effort
+from gearshift.errors import UsageError
 from gearshift.plan import Plan
 from gearshift.review import Review
+from gearshift.runs import RunStore
 
 SERIOUS = ("critical", "high")
 UNFINISHED = ("missing", "partial", "deviated")
@@ -73,3 +78,33 @@ def reason(plan_effort: Effort, found: Findings) -> str:
     first = (found.steps + found.issues)[0]
     more = f" (and {len(found.steps) + len(found.issues) - 1} more)" if len(found.steps) + len(found.issues) > 1 else ""
     return f"the {plan_effort} plan missed: {first}{more}"
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    task: str
+    plan_effort: Effort
+    base: str  # the first run's branch tip
+    reason: str
+
+    def record(self, of: str) -> dict[str, Any]:
+        return {"of": of, "plan_effort": self.plan_effort.value, "reason": self.reason}
+
+
+def prepare(root: Path, runs: RunStore, run_id: str) -> FollowUp:
+    """The follow-up of a reviewed run; one line, before anything is paid, when there is none to make."""
+    first = runs.get(run_id)
+    review = runs.load_review(run_id)
+    if review is None or not first.branch:
+        raise UsageError(f"run {run_id} has no review to follow up yet: gearshift review {run_id}")
+    found = findings(review, runs.load_plan(run_id))
+    if not found:
+        raise UsageError(
+            f"the review of run {run_id} found nothing to follow up:"
+            " no step missing, partial or deviated, no high or critical issue"
+        )
+    tip = workspace.git(root, "rev-parse", "--verify", "-q", f"refs/heads/{first.branch}", check=False).strip()
+    if not tip:
+        raise UsageError(f"the run's branch {first.branch} is gone; a follow-up starts from it")
+    planned = first.effort("plan")
+    return FollowUp(followup_task(run_id, first.task, found), one_level_up(planned), tip, reason(planned, found))

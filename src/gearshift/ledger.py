@@ -1,10 +1,9 @@
 """The ledger: every model call, one row, in SQLite.
 
-WAL and a busy timeout let parallel gearshift processes share one file. Migrations are named
-and append-only; each runs in one transaction, and a migration already applied by another
-process is skipped, never run twice.
-A call's row may keep its text (request as sent, masked, and reply), each a JSON object in the
-transcript's record format, stored and handed back unread: for `calls ID --show` and replay.
+WAL and a busy timeout let parallel gearshift processes share one file; its schema and migrations
+are in gearshift.ledger_schema. A call's row may keep its text (the request as sent, masked, and
+the reply), each a JSON object in the transcript's record format, stored and handed back unread:
+for `calls ID --show` and replay.
 """
 
 from __future__ import annotations
@@ -12,97 +11,34 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from gearshift.errors import GearshiftError, UsageError
-
-# Append only: never edit a migration that has shipped; add a new one.
-MIGRATIONS: list[tuple[str, str]] = [
-    (
-        "0001_calls",
-        """
-        CREATE TABLE calls (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            run_id TEXT,
-            phase TEXT NOT NULL,
-            step INTEGER,
-            provider TEXT NOT NULL,
-            model TEXT NOT NULL,
-            effort_requested TEXT,
-            effort_sent TEXT,
-            input_tokens INTEGER NOT NULL DEFAULT 0,
-            cached_tokens INTEGER NOT NULL DEFAULT 0,
-            output_tokens INTEGER NOT NULL DEFAULT 0,
-            reasoning_tokens INTEGER NOT NULL DEFAULT 0,
-            cost_usd REAL,
-            latency_ms INTEGER,
-            request_id TEXT,
-            status TEXT NOT NULL,
-            error TEXT,
-            created_at TEXT NOT NULL
-        );
-        CREATE INDEX calls_by_run ON calls (run_id, id);
-        """,
-    ),
-    (
-        "0002_runs_and_steps",
-        """
-        CREATE TABLE runs (
-            id TEXT PRIMARY KEY,
-            task TEXT NOT NULL,
-            strategy TEXT NOT NULL,
-            status TEXT NOT NULL,
-            repo_root TEXT NOT NULL,
-            checkout TEXT,
-            branch TEXT,
-            base_commit TEXT,
-            worktree INTEGER NOT NULL DEFAULT 0,
-            efforts TEXT NOT NULL,
-            test_cmd TEXT,
-            max_tokens INTEGER,
-            max_usd REAL,
-            message TEXT,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        );
-        CREATE TABLE steps (
-            run_id TEXT NOT NULL REFERENCES runs (id),
-            step_id INTEGER NOT NULL,
-            title TEXT NOT NULL,
-            status TEXT NOT NULL,
-            effort TEXT,
-            effort_reason TEXT,
-            commit_sha TEXT,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            touched TEXT NOT NULL DEFAULT '[]',
-            leftover TEXT,
-            error TEXT,
-            updated_at TEXT NOT NULL,
-            PRIMARY KEY (run_id, step_id)
-        );
-        """,
-    ),
-    (
-        "0003_check_results",
-        """
-        ALTER TABLE runs ADD COLUMN base_check TEXT;
-        ALTER TABLE steps ADD COLUMN check_result TEXT;
-        ALTER TABLE steps ADD COLUMN tests_at_base TEXT;
-        """,
-    ),
-    ("0004_call_text", "ALTER TABLE calls ADD COLUMN request_json TEXT; ALTER TABLE calls ADD COLUMN reply_json TEXT;"),
-]
+from gearshift.ledger_schema import migrate, utc_now, while_locked
 
 CALL_COLUMNS = (
-    "id", "run_id", "phase", "step", "provider", "model", "effort_requested", "effort_sent", "input_tokens",
-    "cached_tokens", "output_tokens", "reasoning_tokens", "cost_usd", "latency_ms", "request_id", "status", "error",
+    "id",
+    "run_id",
+    "phase",
+    "step",
+    "provider",
+    "model",
+    "effort_requested",
+    "effort_sent",
+    "input_tokens",
+    "cached_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "cost_usd",
+    "latency_ms",
+    "request_id",
+    "status",
+    "error",
     "created_at",
-)  # fmt: skip
+)
 # The call's text, kept apart from CALL_COLUMNS (the `calls --json` contract): it is large.
 TEXT_COLUMNS = ("request_json", "reply_json")
 
@@ -140,10 +76,6 @@ class CallText(NamedTuple):
     reply: dict[str, Any] | None
 
 
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
 class Ledger:
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
@@ -161,8 +93,8 @@ class Ledger:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA busy_timeout = 30000")
             self._db.execute("PRAGMA foreign_keys = ON")
-            _while_locked(lambda: self._db.execute("PRAGMA journal_mode = WAL"))
-            _while_locked(lambda: migrate(self._db))
+            while_locked(lambda: self._db.execute("PRAGMA journal_mode = WAL"))
+            while_locked(lambda: migrate(self._db))
         except sqlite3.Error as exc:
             raise GearshiftError(f"cannot open the ledger {path}: {exc}; pass --db to use another file") from None
 
@@ -411,39 +343,3 @@ class Ledger:
 
 def _loaded(text: str | None) -> Any:
     return None if text is None else json.loads(text)
-
-
-def _while_locked(action: Callable[[], object], seconds: float = 30.0) -> None:
-    """Do ``action``, again while another process holds the database: switching to WAL (and a first
-    migration racing another's) can answer "database is locked" at once, without the busy handler."""
-    deadline = time.monotonic() + seconds
-    pause = 0.01
-    while True:
-        try:
-            action()
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.5)
-
-
-def migrate(db: sqlite3.Connection) -> None:
-    db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-    applied = {row[0] for row in db.execute("SELECT name FROM schema_migrations")}
-    for name, sql in MIGRATIONS:
-        if name in applied:
-            continue
-        try:
-            # the marker row goes first: if another process applied this migration meanwhile,
-            # its primary key refuses the insert and the whole transaction rolls back untouched
-            db.executescript(
-                f"BEGIN IMMEDIATE;\nINSERT INTO schema_migrations VALUES ('{name}', '{utc_now()}');\n{sql}\nCOMMIT;"
-            )
-        except sqlite3.IntegrityError:
-            db.execute("ROLLBACK") if db.in_transaction else None
-        except sqlite3.Error:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise

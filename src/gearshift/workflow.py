@@ -76,6 +76,7 @@ class Workflow:
         self.gateway = gateway
         # a cost budget is checked against prices: the settings' own, unless the gateway was given others
         gateway.prices = {**settings.pricing, **gateway.prices}
+        gateway.keep_text = gateway.keep_text and settings.ledger.keep_text
         self.runs = RunStore(root, ledger)
         self._environ = environ
         self._record_to = record_to
@@ -117,26 +118,12 @@ class Workflow:
         """A new run on top of this run's branch whose task is what its review found still to do (steps
         missing, partial or deviated; high or critical issues), planned one effort level above this
         run's plan, the reason recorded: the seed's "xhigh when high planning missed something"."""
-        first = self.get_run(run_id)
-        review = self.runs.load_review(run_id)
-        if review is None or not first.branch:
-            raise UsageError(f"run {run_id} has no review to follow up yet: gearshift review {run_id}")
-        found = followup.findings(review, self.runs.load_plan(run_id))
-        if not found:
-            raise UsageError(
-                f"the review of run {run_id} found nothing to follow up:"
-                " no step missing, partial or deviated, no high or critical issue"
-            )
-        tip = workspace.git(self.root, "rev-parse", "--verify", "-q", f"refs/heads/{first.branch}", check=False)
-        if not tip.strip():
-            raise UsageError(f"the run's branch {first.branch} is gone; a follow-up starts from it")
-        effort = followup.one_level_up(first.effort("plan"))
         options = options or RunOptions()
-        options = replace(options, efforts={**options.efforts, "plan": effort}, base=tip.strip())
-        new_id = self.plan(followup.followup_task(run_id, first.task, found), options)
-        why = followup.reason(first.effort("plan"), found)
-        self.runs.save_json(new_id, "followup.json", {"of": run_id, "plan_effort": effort.value, "reason": why})
-        self._say(f"follow-up of {run_id}: plan at {effort}, because {why}")
+        wanted = followup.prepare(self.root, self.runs, run_id)
+        efforts = {**options.efforts, "plan": wanted.plan_effort}
+        new_id = self.plan(wanted.task, replace(options, efforts=efforts, base=wanted.base))
+        self.runs.save_json(new_id, "followup.json", wanted.record(run_id))
+        self._say(f"follow-up of {run_id}: plan at {wanted.plan_effort}, because {wanted.reason}")
         return self._carry_out(new_id, approve)
 
     def _carry_out(self, run_id: str, approve: Approve | None) -> RunResult:

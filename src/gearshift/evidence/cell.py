@@ -11,7 +11,6 @@ worker, and only the driver writes the shared ledger and the results.
 from __future__ import annotations
 
 import shlex
-import sqlite3
 import time
 import traceback
 from collections.abc import Mapping
@@ -125,7 +124,7 @@ def _run_and_judge(spec: CellSpec, providers: Provider | Mapping[str, Provider] 
         artifacts = _artifacts(workflow.runs.directory(run_id)) if run_id else {}
     patch = checkouts.diff_from(spec.checkout, spec.base) if run_id else ""
     accepted, resolved = _judge(spec)
-    records = export_run(ledger_path, run_id) if run_id else {}
+    records = _export(ledger_path, run_id) if run_id else {}
     row = result_row(spec, run_id, records, artifacts, accepted=accepted, resolved=resolved, error=error)
     row["seconds"] = round(time.monotonic() - started, 3)
     return CellOutcome(row, patch, records, artifacts)
@@ -173,18 +172,12 @@ def _artifacts(directory: Path) -> dict[str, str]:
     return {name: (directory / name).read_text(encoding="utf-8") for name in names if (directory / name).exists()}
 
 
-def export_run(ledger_path: Path, run_id: str) -> dict[str, list[dict[str, Any]]]:
-    """One run's rows of a ledger, as plain data: what a worker sends back to the driver."""
-    db = sqlite3.connect(f"file:{ledger_path}?mode=ro", uri=True)
-    db.row_factory = sqlite3.Row
-    try:
-        return {
-            "runs": [dict(r) for r in db.execute("SELECT * FROM runs WHERE id = ?", [run_id])],
-            "steps": [dict(r) for r in db.execute("SELECT * FROM steps WHERE run_id = ? ORDER BY step_id", [run_id])],
-            "calls": [dict(r) for r in db.execute("SELECT * FROM calls WHERE run_id = ? ORDER BY id", [run_id])],
-        }
-    finally:
-        db.close()
+def _export(ledger_path: Path, run_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The run's rows, as plain data: what a worker sends back for the driver to import."""
+    from gearshift.ledger import Ledger
+
+    with Ledger(ledger_path, read_only=True) as ledger:
+        return ledger.export_run(run_id)
 
 
 def result_row(
