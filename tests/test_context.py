@@ -250,3 +250,10 @@ def test_the_map_budget_is_sized_for_the_plan_model(cli, tmp_path: Path, monkeyp
     assert json.loads(cli("map", "cart", "--json").stdout)["budget"] == 16_384  # gpt-5.4: a 1.05M window
     monkeypatch.setenv("GEARSHIFT_CONTEXT__MAP_TOKENS", "2000")
     assert json.loads(cli("map", "cart", "--json").stdout)["budget"] == 2000
+
+
+@pytest.mark.parametrize("spelling", [".env/.", "./.env/.", ".//.env", "./.env"])
+def test_a_secret_file_spelled_another_way_is_still_left_out(tmp_path: Path, spelling: str) -> None:
+    (tmp_path / ".env").write_text("STRIPE_SECRET=abc\n")
+    shown = step_files_context(tmp_path, [spelling], counter_for("gpt-5.4"), budget=1000)
+    assert "abc" not in shown

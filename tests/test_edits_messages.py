@@ -45,7 +45,9 @@ def test_an_ambiguous_part_after_an_elision_is_named() -> None:
     assert "(lines 3, 5…)" in message
 
 
-@pytest.mark.parametrize("path", [".env", ".npmrc", "id_rsa", "config/credentials.yml", "deploy.pem"])
+@pytest.mark.parametrize(
+    "path", [".env", ".npmrc", "id_rsa", "config/credentials.yml", "deploy.pem", ".env/.", "./.env/.", "sub\\.env"]
+)
 def test_a_secret_looking_file_is_never_quoted(path: str) -> None:
     data = b"TOKEN=hunter2-very-secret\nOTHER=value\n"
     message = refusal(data, "TOKEN=hunter2-very-secret \nOTHER=valuex\n", "TOKEN=x\n", path=path)

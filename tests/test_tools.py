@@ -216,3 +216,17 @@ def test_no_path_reaches_a_file_outside_the_listed_ones(
     # whatever opens is a listed file, inside the repository by its real path
     assert opened.resolve().is_relative_to(repo.resolve())
     assert opened.relative_to(repo.resolve()).as_posix() in listed
+
+
+@pytest.mark.parametrize("spelling", [".env/.", "./.env/."])
+def test_the_tools_never_open_a_secret_file_by_another_spelling(repo: Path, spelling: str) -> None:
+    (repo / ".env").write_text("STRIPE_SECRET=abc\n")
+    answer = run_tool(repo, ToolCall("c1", "read_file", {"path": spelling}))
+    assert "abc" not in answer and "refused" in answer
+
+
+def test_a_name_too_long_for_the_filesystem_is_an_answer_not_a_crash(repo: Path) -> None:
+    answer = run_tool(repo, ToolCall("c1", "read_file", {"path": "a" * 300 + ".py"}))
+    assert answer.startswith("read_file: ") and "too long" in answer.lower()
+    listed = run_tool(repo, ToolCall("c2", "list_files", {"directory": "d" * 300}))
+    assert listed.startswith("no files under ddd")  # answered from the listing, nothing opened

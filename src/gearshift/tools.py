@@ -97,6 +97,8 @@ def run_tool(root: Path, call: ToolCall, listed: Sequence[str] | None = None) ->
             return list_files(root, _text(args, "directory", required=False) or None, listed)
     except _BadArguments as exc:
         return f"{call.name}: {exc}"
+    except OSError as exc:  # a name longer than the filesystem allows, a file that vanished
+        return f"{call.name}: cannot read that: {exc.strerror or exc}"
     return f"unknown tool {call.name!r}; the tools are {', '.join(TOOL_NAMES)}"
 
 

@@ -7,7 +7,7 @@ import os
 import re
 import stat
 import subprocess
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 # Never shown to a model, whatever the task: environment files, keys, credentials.
 SECRET_PATTERNS = (
@@ -75,7 +75,10 @@ _SECRET = re.compile("|".join(fnmatch.translate(pattern) for pattern in SECRET_P
 
 
 def is_secret(path: str) -> bool:
-    return _SECRET.match(path.rsplit("/", 1)[-1].lower()) is not None
+    """Whether the file ``path`` names looks like a secrets file: judged by the name that is opened, so
+    that ``.env/.``, ``./.env`` and ``sub\\.env`` are what they open, ``.env``."""
+    name = PurePosixPath(path.replace("\\", "/")).name
+    return _SECRET.match(name.lower()) is not None
 
 
 def list_files(root: Path) -> list[str]:
