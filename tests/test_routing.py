@@ -18,7 +18,8 @@ from gearshift.classify import (
 )
 from gearshift.context.facts import RepoFacts, repo_facts
 from gearshift.effort import Effort
-from gearshift.routing import apply_strategy, route, step_effort
+from gearshift.plan import Step
+from gearshift.routing import apply_strategy, route, step_effort, step_security
 from gearshift.settings import STRATEGIES, Settings
 from gearshift.triage import chosen_phases, decide_route
 
@@ -102,12 +103,13 @@ def test_the_shipped_word_table_matches_the_features() -> None:
     assert (best["fix"], best["typo"], best["refactor"]) == ("bug_fix", "documentation", "refactoring")
 
 
-def test_security_work_implements_at_high_and_says_why() -> None:
+def test_security_work_implements_its_security_steps_at_high_and_says_why() -> None:
     result = routed("Add JWT authentication with refresh tokens to the API")
-    assert result.phases["implement"].effort is Effort.HIGH
-    assert (
-        "the task touches authentication, jwt, tokens: a critical security feature"
-        in result.phases["implement"].reasons[0]
+    # per step, not per task (issue 14): the task's other steps implement at the matrix's level
+    assert result.phases["implement"].effort is Effort.MEDIUM
+    assert result.phases["implement"].reasons[-1] == (
+        "implement at high for the steps that implement or change authentication, jwt, tokens"
+        " (a critical security feature); the other steps at medium"
     )
     assert result.phases["plan"].effort is Effort.HIGH
     assert result.facts["security_words"] == ["authentication", "jwt", "tokens"]
@@ -168,7 +170,8 @@ def test_a_fixed_strategy_says_what_it_overrode() -> None:
         chosen["implement"]
         .reasons[0]
         .startswith(
-            "implement at medium: strategy high-medium-high, overriding the route (implement at high: the task touches"
+            "implement at medium: strategy high-medium-high, overriding the route (implement at high for the steps"
+            " that implement or change login, oauth"
         )
     )
     assert chosen["plan"].reasons[0] == "plan at high: strategy high-medium-high"
@@ -181,17 +184,30 @@ def test_per_phase_settings_go_on_top(tmp_path: Path) -> None:
     assert phases["review"].reasons[0] == "review at xhigh: set in the settings (phases.review.effort)"
 
 
+def plan_step(security_critical: bool = False, ambiguities: tuple[str, ...] = ()) -> Step:
+    return Step(
+        id=1,
+        title="Add mul",
+        description="Add mul(a, b).",
+        files=["calc.py"],
+        acceptance=[],
+        kind="implementation",
+        security_critical=security_critical,
+        ambiguities=list(ambiguities),
+    )
+
+
 def test_step_efforts() -> None:
-    assert step_effort(Effort.MEDIUM, True, [], auto=True, strategy="auto") == (
+    assert step_effort(Effort.MEDIUM, plan_step(True), auto=True, strategy="auto") == (
         Effort.HIGH,
         "implement at high: the step is security critical",
     )
-    effort, why = step_effort(Effort.MEDIUM, False, ["which hash?"], auto=True, strategy="auto")
-    assert (effort, why) == (Effort.HIGH, "implement at high: the step has 1 ambiguities to interpret")
-    effort, why = step_effort(Effort.MEDIUM, True, [], auto=False, strategy="high-medium-high")
+    effort, why = step_effort(Effort.MEDIUM, plan_step(ambiguities=("which hash?",)), auto=True, strategy="auto")
+    assert (effort, why) == (Effort.HIGH, "implement at high: the step has 1 ambiguity to interpret (which hash?)")
+    effort, why = step_effort(Effort.MEDIUM, plan_step(True), auto=False, strategy="high-medium-high")
     assert effort is Effort.MEDIUM
-    assert "overriding the route (high: the step is security critical)" in why
-    assert step_effort(Effort.MEDIUM, False, [], auto=True, strategy="auto")[0] is Effort.MEDIUM
+    assert "the route would use high, as the step is security critical" in why
+    assert step_effort(Effort.MEDIUM, plan_step(), auto=True, strategy="auto")[0] is Effort.MEDIUM
 
 
 def test_settings_override_the_matrix_keywords_and_thresholds() -> None:
@@ -208,7 +224,10 @@ def test_settings_override_the_matrix_keywords_and_thresholds() -> None:
     result = decide_route("Do a QA pass on the cart page", None, settings)
     assert result.task_type == "testing"
     assert result.phases["implement"].effort is Effort.MEDIUM
-    assert decide_route("Enforce tenant isolation", None, settings).phases["implement"].effort is Effort.HIGH
+    tenants = decide_route("Enforce tenant isolation", None, settings)
+    assert tenants.security_words == ["tenant isolation"]
+    assert tenants.phases["plan"].effort is Effort.HIGH
+    assert step_security(plan_step().model_copy(update={"title": "Enforce tenant isolation"}), tenants.security_words)
     assert next(r.pattern for r in rules_from_settings({"review": ["sanity check"]})) == "sanity\\ check"
 
 
@@ -252,7 +271,8 @@ def test_route_cli_json_batch_and_model(
 ) -> None:  # type: ignore[no-untyped-def]
     text = cli("route", "Add JWT authentication with refresh tokens to the API")
     assert text.exit_code == 0, text.stderr
-    assert "implement at high: the task touches authentication" in text.stdout
+    assert "implement at high for the steps that implement or change authentication" in text.stdout
+    assert "run will plan at high; implement at medium" in text.stdout
     one = json.loads(cli("route", "Fix typo in the CLI help text", "--json").stdout)
     assert one["task_type"] == "documentation"
     assert one["phases"]["plan"]["effort"] == "low"

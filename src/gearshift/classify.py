@@ -68,7 +68,7 @@ _RULES: dict[str, list[tuple[float, str]]] = {
     "documentation": [
         (5, r"docs?"),
         (5, r"documentation"),
-        (4, r"document(?:s|ed|ing)?"),
+        (4, r"(?<!the )(?<!an )(?<!a )document(?:s|ed|ing)?"),  # "the document store" is a thing, not docs
         (5, r"readme"),
         (5, r"typos?"),
         (4, r"changelog"),

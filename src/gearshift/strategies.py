@@ -1,7 +1,8 @@
-"""The phases whose effort can be set, and the named strategies: the effort of every phase in one word.
+"""The phases whose effort can be set, and the strategies: ``auto`` (the default: the route decides each
+phase's effort from the task, and each step's) or a fixed one, the effort of every phase in one word.
 
 Kept apart from the settings so that the command line can name the strategies in its help without
-loading pydantic. A new strategy is one entry here.
+loading pydantic. A new fixed strategy is one entry here.
 """
 
 from __future__ import annotations
@@ -30,3 +31,11 @@ STRATEGIES: dict[str, dict[str, Effort]] = {
         "classify": Effort.LOW,
     },
 }
+
+AUTO = "auto"
+DEFAULT_STRATEGY = AUTO  # the route decides: the seed's decision matrix and deviations, per task and per step
+STRATEGY_NAMES = (AUTO, *STRATEGIES)  # what --strategy takes, the default first
+STRATEGY_HELP = (
+    "auto (the default: the route picks each phase's effort from the task, high for security steps)"
+    f" or a fixed strategy: {', '.join(STRATEGIES)}. `gearshift route TASK` shows what a run would do."
+)

@@ -1,5 +1,6 @@
 """Deciding a task's route: classify it (rules, or a model at low effort), read the repository's
-facts, and apply the matrix and the deviations; then a fixed strategy, if one is set."""
+facts, and apply the matrix and the deviations; then a fixed strategy, if one is set; and say, in
+one sentence, what a run will do under the settings."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from pathlib import Path
 
 from gearshift.classify import TASK_TYPES, Classification, Evidence, TaskClassifier, rules_from_settings
 from gearshift.context.facts import repo_facts
+from gearshift.effort import Effort
 from gearshift.errors import UsageError
 from gearshift.gateway import CallSite, Gateway
 from gearshift.models import JsonSchema, Provider, Request
 from gearshift.paths import cache_dir
-from gearshift.routing import SECURITY_WORDS, PhaseRoute, Route, Thresholds, apply_strategy, route
+from gearshift.routing import ROUTED_PHASES, SECURITY_WORDS, PhaseRoute, Route, Thresholds, apply_strategy, route
 from gearshift.settings import Settings
 from gearshift.strategies import STRATEGIES
 
@@ -108,3 +110,53 @@ def chosen_phases(route_: Route, settings: Settings) -> dict[str, PhaseRoute]:
                 own, [f"{name} at {own}: set in the settings (phases.{name}.effort)", *phases[name].reasons]
             )
     return phases
+
+
+def strategy_source(source: str, root: Path | None = None) -> str:
+    """Where the strategy was set (a settings source: "default", "flag", "env NAME" or a file), for people."""
+    if source == "default":
+        return "the default"
+    if source == "flag":
+        return "set by --strategy"
+    if source.startswith("env "):
+        return f"set by {source[4:]}"
+    path = Path(source)
+    if root is not None and path.is_relative_to(root):
+        path = path.relative_to(root)
+    return f"set in {path}"
+
+
+def run_summary(route_: Route, chosen: dict[str, PhaseRoute], strategy: str, where: str | None = None) -> str:
+    """What a run will do, in one sentence a person can check: each phase's effort, the steps that go to
+    high, the strategy and where it was set; under a fixed strategy, what it overrides of the route."""
+    secure = route_.security_words
+    parts = []
+    for phase in ROUTED_PHASES:
+        effort = chosen[phase].effort
+        said = f"{phase} at {effort}"
+        if phase == "fix" and effort.rank < Effort.HIGH.rank:
+            said += " then high"
+        if phase == "implement" and strategy == "auto" and secure and effort.rank < Effort.HIGH.rank:
+            said += f", and at high the steps that implement or change {_either(secure)}"
+        if "set in the settings" in chosen[phase].reasons[0]:
+            said += f" (phases.{phase}.effort)"
+        parts.append(said)
+    sentence = f"run will {'; '.join(parts)} (strategy {strategy}"
+    sentence += f", {where}" if where else ""
+    if strategy == "auto":
+        return sentence + ")"
+    routed = [
+        f"{phase} at {route_.phases[phase].effort}"
+        for phase in ROUTED_PHASES
+        if route_.phases[phase].effort != chosen[phase].effort and "set in the settings" not in chosen[phase].reasons[0]
+    ]
+    if secure and chosen["implement"].effort.rank < Effort.HIGH.rank:
+        routed.append(f"implement at high the steps that implement or change {_either(secure)}")
+    if not routed:
+        return sentence + "; the route agrees)"
+    return sentence + f"; the route would {', '.join(routed)}: --strategy auto follows it)"
+
+
+def _either(words: list[str]) -> str:
+    shown = words[:3]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 import typer
 
 from gearshift.cli.common import load
-from gearshift.strategies import STRATEGIES
+from gearshift.strategies import STRATEGY_HELP
 
 # Each maps to a setting (see `gearshift config show`).
-Strategy = Annotated[str | None, typer.Option(help=f"{', '.join(STRATEGIES)} (the first is the default) or auto.")]
+Strategy = Annotated[str | None, typer.Option(help=STRATEGY_HELP)]
 EffortPlan = Annotated[str | None, typer.Option("--effort-plan", help="Effort of the plan phase.")]
 EffortImplement = Annotated[str | None, typer.Option("--effort-implement", help="Effort of each step.")]
 EffortReview = Annotated[str | None, typer.Option("--effort-review", help="Effort of the review phase.")]

@@ -34,22 +34,25 @@ def route_command(
     base_url: BaseUrl = None,
     transcript: Transcript = None,
 ) -> None:
-    """Show the task type and the effort of each phase, with the rule behind every choice."""
+    """Show the task type and the effort of each phase, with the rule behind every choice, and what
+    `gearshift run` will do under the current settings (strategy auto follows the route)."""
     from gearshift.gateway import Gateway
     from gearshift.models import make_provider
     from gearshift.paths import find_repo_root
-    from gearshift.triage import route_task
+    from gearshift.triage import route_task, run_summary, strategy_source
 
     flags = settings_flags(strategy=strategy, provider=provider, model=model, base_url=base_url, transcript=transcript)
     if classifier is not None:
         if classifier not in ("rules", "model"):
             raise UsageError(f"unknown classifier {classifier!r}: choose rules or model")
         flags["routing.classifier"] = classifier
-    settings = load(flags).settings
+    loaded = load(flags)
+    settings = loaded.settings
     if (task is None) == (batch is None):
         raise UsageError("give a task, or --batch FILE with one task a line")
     tasks = [task] if task is not None else _read_batch(batch)  # type: ignore[arg-type]
     root = find_repo_root() or Path.cwd()
+    where = strategy_source(loaded.source_of("strategy"), loaded.repo_root)
     with open_ledger() as ledger:
         gateway = Gateway(ledger, progress=spinner)
         classify_with = None
@@ -57,9 +60,15 @@ def route_command(
             classify_with = make_provider(settings.for_phase("classify").provider, settings)
         for text in tasks:
             decided, phases = route_task(text, root, settings, gateway=gateway, provider=classify_with)
+            run = {
+                "strategy": settings.strategy,
+                "strategy_set": where,
+                "efforts": {name: chosen.effort.value for name, chosen in phases.items()},
+                "summary": run_summary(decided, phases, settings.strategy, where),
+            }
             if strategy is not None and strategy != "auto":  # what a fixed strategy would do instead
                 decided.phases = phases
-            result = decided.to_json()
+            result = {**decided.to_json(), "run": run}
             if batch is not None:
                 typer.echo(json.dumps({"task": text, **result}))
             elif as_json:
@@ -101,6 +110,7 @@ def _print_route(task: str, result: dict[str, Any]) -> None:
             f" {repo['import_edges']} imports between {repo['modules']} modules;"
             f" the task's likely area reaches {repo['area_reach']} modules[/dim]"
         )
+    console.print(result["run"]["summary"], markup=False, highlight=False)
 
 
 @app.command("map")

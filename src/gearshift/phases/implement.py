@@ -12,6 +12,7 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from gearshift import antipatterns, workspace
 from gearshift.checks import CheckResult, run_check, truncate_output
@@ -29,7 +30,7 @@ from gearshift.phases import PhaseContext
 from gearshift.phases.implement_prompts import build_fix_request, build_retry_request, build_step_request
 from gearshift.plan import Plan, Step
 from gearshift.probe import BaseProbe, find_test_files, probe_at_base
-from gearshift.routing import Thresholds, step_effort
+from gearshift.routing import SECURITY_WORDS, Thresholds, step_effort
 from gearshift.runs import RunState, StepState, StepStatus
 
 EARLIER_FILES = 40  # lines of the earlier steps' diffstat a step sees, and its total
@@ -67,10 +68,10 @@ def implement_step(
 
     effort, reason = step_effort(
         run.effort("implement"),
-        step.security_critical,
-        step.ambiguities,
+        step,
         auto=run.strategy == "auto",
         strategy=run.strategy,
+        security_words=[*SECURITY_WORDS, *ctx.settings.routing.security_words],
     )
     choice = ctx.choice("implement")
     request = build_step_request(
@@ -85,7 +86,9 @@ def implement_step(
     )
     # the step boundary: stop here, before the step starts, if the budget cannot cover its first call
     ctx.gateway.check_budget(run.id, request)
-    ctx.say(f"step {step.id}/{len(plan.steps)}: {step.title} (implement at {effort})")
+    # a step that differs from the run's level, or would under the route, says why
+    said = reason if effort != run.effort("implement") or "the route would" in reason else f"implement at {effort}"
+    ctx.say(f"step {step.id}/{len(plan.steps)}: {step.title} ({said})")
     ctx.runs.set_step(
         run.id,
         step.id,
@@ -363,12 +366,28 @@ def record_antipatterns(ctx: PhaseContext, run: RunState, plan: Plan, checkout: 
     changes = [antipatterns.step_change(checkout.path, s.commit_sha, s.step_id) for s in steps if s.commit_sha]
     limits = Thresholds(**ctx.settings.routing.thresholds.model_dump())
     efforts = {phase: effort.value for phase, effort in run.efforts.items()}
-    step_efforts = {s.step_id: s.effort.value for s in steps if s.effort}
+    # the effort each step's implementation ran at, from its calls in the ledger (the highest asked)
+    used = implemented_at(ctx.runs.ledger.calls(run_id=run.id))
+    step_efforts = {s.step_id: s.effort.value for s in steps if s.effort} | used
+    reasons = {s.step_id: s.effort_reason or "" for s in steps}
     findings = [
-        *antipatterns.oversized_steps(plan, changes, step_efforts, limits),
+        *antipatterns.oversized_steps(plan, changes, step_efforts, limits, reasons),
         *antipatterns.shallow_planning(route["route"] if route else {}, run.effort("plan"), plan),
-        *antipatterns.never_switching(efforts),
+        *antipatterns.never_switching(efforts, run.strategy, route, step_efforts),
     ]
     ctx.runs.save_json(run.id, "antipatterns.json", [f.to_json() for f in findings])
     for finding in findings:
         ctx.say(f"anti-pattern: {finding.title}: {finding.message}")
+
+
+def implemented_at(calls: Iterable[dict[str, Any]]) -> dict[int, str]:
+    """Each step's implementation effort, from the ledger's calls: the highest its implement calls were sent at."""
+    found: dict[int, Effort] = {}
+    for call in calls:
+        effort = str(call.get("effort_sent") or call.get("effort_requested"))
+        if call.get("phase") != "implement" or call.get("step") is None or effort not in set(Effort):
+            continue
+        step, level = int(call["step"]), Effort(effort)
+        if step not in found or level.rank > found[step].rank:
+            found[step] = level
+    return {step: level.value for step, level in found.items()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from gearshift.phases import PhaseContext
 from gearshift.runs import RunState
-from gearshift.triage import route_task
+from gearshift.triage import route_task, run_summary, strategy_source
 
 
 def decide(ctx: PhaseContext, run: RunState) -> RunState:
@@ -22,6 +22,7 @@ def decide(ctx: PhaseContext, run: RunState) -> RunState:
     ctx.runs.save_json(
         run.id, "route.json", {"strategy": ctx.settings.strategy, "route": decided.to_json(), "chosen": chosen}
     )
-    summary = ", ".join(f"{name} {p.effort}" for name, p in phases.items())
-    ctx.say(f"route: {decided.task_type}; {summary} (strategy {ctx.settings.strategy})")
+    repository_file = ctx.settings.set_by_repository("strategy")
+    where = strategy_source(repository_file, ctx.root) if repository_file else None
+    ctx.say(f"route: {decided.task_type}; {run_summary(decided, phases, ctx.settings.strategy, where)}")
     return run
