@@ -8,7 +8,9 @@ from pathlib import Path
 from workflow_helpers import git, make_repo
 
 from gearshift.antipatterns import StepChange, is_test_code, never_switching, oversized_steps, step_change
+from gearshift.phases.implement import implemented_at
 from gearshift.plan import Plan
+from gearshift.report import attempts_text, step_attempts
 from gearshift.routing import Thresholds
 
 
@@ -103,3 +105,25 @@ def test_never_switching_only_when_a_fixed_level_was_chosen_whatever_the_task() 
     assert never_switching(all_high, "auto", by_hand)[0].message.startswith(
         "plan, implement and review all ran at high, as the settings (phases.*.effort) set for every task"
     )
+
+
+def calls(*rows: tuple[int, str, int | None, str, str]) -> list[dict[str, object]]:
+    return [
+        {"id": i, "phase": phase, "step": step, "effort_requested": effort, "effort_sent": effort, "status": status}
+        for i, phase, step, effort, status in rows
+    ]
+
+
+def test_every_attempt_of_a_step_with_its_effort() -> None:
+    rows = calls(
+        (6, "fix", 1, "high", "ok"),
+        (1, "plan", None, "high", "ok"),
+        (2, "implement", 1, "medium", "ok"),
+        (3, "implement", 1, "medium", "ok"),
+        (4, "fix", 1, "medium", "error"),
+        (5, "implement", 2, "high", "ok"),
+    )
+    attempts = step_attempts(rows)
+    assert [a["what"] for a in attempts[1]] == ["implement", "retry", "fix", "fix"]
+    assert attempts_text(attempts[1]) == "implement medium\nretry medium\nfix medium (error)\nfix high"
+    assert implemented_at(rows) == {1: "medium", 2: "high"}

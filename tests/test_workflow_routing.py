@@ -168,9 +168,17 @@ def test_a_healthy_run_has_no_findings_and_show_says_so(cli, fake_api: FakeAPI, 
     ScriptedModel().serve(fake_api)
     given = ("--yes", "--test-cmd", TEST_CMD, "--base-url", fake_api.url, "--strategy", "high-medium-high")
     assert cli("run", "Add mul and sub to calc", *given).exit_code == 0
+    monkeypatch.setenv("COLUMNS", "200")
     shown = cli("show")
     assert "Anti-patterns: none found" in shown.stdout
     assert "Route: implementation (strategy high-medium-high)" in shown.stdout
     data = json.loads(cli("show", "--json").stdout)
     assert data["antipatterns"] == []
     assert data["route"]["route"]["task_type"] == "implementation"
+    # every attempt of a step, with its effort, from the ledger's calls: step 1 failed its check once
+    first = data["steps"][0]["calls"]
+    assert [(a["what"], a["effort_sent"], a["status"]) for a in first] == [
+        ("implement", "medium", "ok"),
+        ("fix", "medium", "ok"),
+    ]
+    assert "implement medium" in shown.stdout and "fix medium" in shown.stdout

@@ -204,26 +204,57 @@ def runs_table(rows: Iterable[Mapping[str, Any]]) -> Table:
     return table
 
 
+def step_attempts(calls: Iterable[Mapping[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """Every model call of each step, oldest first (``calls``: ledger rows, in any order): its
+    implementation, each retry of edits that did not apply, each fix, with the effort asked and sent."""
+    attempts: dict[int, list[dict[str, Any]]] = {}
+    for call in sorted(calls, key=lambda row: row["id"]):
+        if call["step"] is None or call["phase"] not in ("implement", "fix"):
+            continue
+        earlier = attempts.setdefault(int(call["step"]), [])
+        retry = call["phase"] == "implement" and bool(earlier) and earlier[-1]["phase"] == "implement"
+        earlier.append(
+            {
+                "call": call["id"],
+                "phase": call["phase"],
+                "what": "retry" if retry else call["phase"],
+                "effort_requested": call["effort_requested"],
+                "effort_sent": call["effort_sent"],
+                "status": call["status"],
+            }
+        )
+    return attempts
+
+
+def attempts_text(attempts: list[Mapping[str, Any]]) -> str:
+    """One line per call: "implement medium", "retry medium", "fix high (error)"."""
+    lines = []
+    for a in attempts:
+        failed = "" if a["status"] == "ok" else f" ({a['status']})"
+        lines.append(f"{a['what']} {effort(a['effort_requested'], a['effort_sent'])}{failed}")
+    return "\n".join(lines)
+
+
 def steps_table(rows: Iterable[Mapping[str, Any]]) -> Table:
+    """Each step with every attempt at it (rows carry ``calls`` from ``step_attempts``) and why its effort."""
     table = Table(title="Steps", title_justify="left")
     for name, justify in [
         ("step", "right"),
         ("title", "left"),
         ("status", "left"),
-        ("effort", "left"),
+        ("attempts", "left"),
         ("why", "left"),
-        ("tries", "right"),
         ("commit", "left"),
     ]:
         _column(table, name, justify)
     for row in rows:
+        calls = row.get("calls")
         table.add_row(
             str(row["step_id"]),
             row["title"],
             row["status"],
-            row["effort"] or "-",
+            attempts_text(calls) if calls else f"{row['effort'] or '-'} (no calls recorded)",
             row["effort_reason"] or "-",
-            str(row["attempts"]),
             (row["commit_sha"] or "-")[:10],
         )
     return table

@@ -263,6 +263,12 @@ def show(run_arg: RunArg = None, as_json: JsonOpt = False) -> None:
         row = ledger.get_run(run_id) or {}
         # the artifacts are in the run's own repository, wherever the ledger was opened from
         details = RunStore(Path(row.get("repo_root") or Path.cwd()), ledger).describe(run_id)
+        calls = ledger.calls(run_id=run_id)
+    from gearshift.report import step_attempts
+
+    attempts = step_attempts(calls)  # every call of each step: its implementation, retries, fixes
+    for step in details["steps"]:
+        step["calls"] = attempts.get(step["step_id"], [])
     if as_json:
         print_json(details)
         return
