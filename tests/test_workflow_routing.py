@@ -50,6 +50,16 @@ def test_strategy_auto_lets_the_route_decide(fake_api: FakeAPI, tmp_path: Path) 
     assert record["chosen"]["plan"]["reasons"][0].startswith("plan at high: code implementation")
 
 
+def test_a_step_the_route_sent_to_high_is_fixed_at_high(fake_api: FakeAPI, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    model = ScriptedModel()
+    model.plan["steps"][0]["security_critical"] = True  # step 1 fails its check once
+    model.serve(fake_api)
+    wf = workflow(repo, fake_api.url, strategy="auto")
+    wf.run("Add mul and sub to calc", RunOptions(test_cmd=TEST_CMD), always)
+    assert sent_efforts(fake_api)[1:3] == [("step", "high"), ("fix", "high")]
+
+
 def test_a_security_task_under_auto_implements_its_security_steps_at_high(fake_api: FakeAPI, tmp_path: Path) -> None:
     # per step, not per task (issue 14): the step that hashes passwords at high; the others, the README
     # step that names the task's security words included, at the matrix's medium

@@ -182,11 +182,16 @@ def _check_and_fix(
     added: set[str] = set()
     attempts = ctx.settings.checks.fix_attempts
     choice = ctx.choice("fix")
+    state = ctx.runs.step(run.id, step.id)
+    # a step the route sent above the run's level (security work, open questions) is fixed at its level
+    raised = state.effort if state and state.effort and state.effort.rank > run.effort("implement").rank else None
     for attempt in range(1, attempts + 1):
         if result.passed:
             return added
         # fix at the fix effort first; after a failed fix, think harder
         effort = run.effort("fix")
+        if raised is not None and raised.rank > effort.rank:
+            effort = raised
         if attempt > 1 and effort.rank < Effort.HIGH.rank:
             effort = Effort.HIGH
         ctx.say(f"step {step.id}: the check failed; fix attempt {attempt}/{attempts} at {effort}")
