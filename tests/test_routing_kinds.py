@@ -289,3 +289,21 @@ def test_the_held_out_batch_is_in_the_seeds_range(cli, tmp_path: Path, monkeypat
     ]
     assert misses == []
     assert all(result["run"]["summary"].startswith("run will plan at") for result in results)
+
+
+@pytest.mark.parametrize(
+    ("task", "task_type"),
+    [
+        ("Add retries to the client with tests", "implementation"),
+        ("Add mul and sub to calc, with docs", "implementation"),
+        ("Refactor the cache, with unit tests and docs.", "refactoring"),
+        ("Write tests and docs", "testing"),
+        ("Add permission checks to the document sharing endpoints", "implementation"),
+        ("Document the API", "documentation"),
+    ],
+)
+def test_tests_or_docs_that_come_with_the_work_do_not_decide_its_type(task: str, task_type: str) -> None:
+    result = classify(task)
+    assert result.task_type == task_type
+    if task_type != "testing" and "with" in task:
+        assert "comes with the work" in result.reasons[0]

@@ -295,6 +295,12 @@ DEFAULT_RULES: tuple[Rule, ...] = tuple(
 )
 
 
+# Tests or docs a task asks for at its end, after its work: "..., with tests", "... and update the docs".
+_SIDE = r"(?:(?:unit|integration|e2e|new|updated|its|their|the|a)\s+)*(?:tests?|docs|documentation|changelog)"
+ACCOMPANIMENT = re.compile(
+    rf"[,;]?\s+(?:with|including|plus|and(?: update| add| write)?)\s+{_SIDE}(?:\s*(?:,|and|&)\s*{_SIDE})*\s*\.?\s*$",
+    re.IGNORECASE,
+)
 RULE_ONLY_TYPES = ("architecture", "requirements", "review")  # no commit history labels these
 WORD_EVIDENCE = 3  # learned words shown as evidence: the strongest few for the chosen type
 
@@ -387,6 +393,16 @@ class TaskClassifier:
 
     def classify(self, task: str) -> Classification:
         text = " ".join(task.split())
+        # "Add retries, with tests": the tests come with the work, they are not what it is
+        main = ACCOMPANIMENT.sub("", text)
+        if main != text and main.strip():
+            result = self._classify(main)
+            if result.evidence:
+                said = Evidence(result.task_type, f"{text[len(main) :].strip(' ,;.')}: comes with the work", 0.0)
+                return Classification(result.task_type, result.scores, (*result.evidence, said))
+        return self._classify(text)
+
+    def _classify(self, text: str) -> Classification:
         scores, evidence = self._rule_scores(text)
         rules_pick = _best(scores)
         if self.words is None or rules_pick in RULE_ONLY_TYPES:
