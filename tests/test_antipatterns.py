@@ -77,6 +77,9 @@ def test_an_oversized_step_at_high_says_why_it_ran_there() -> None:
     fixed = {1: "implement at high: the run's implement effort (high)"}
     [finding] = oversized_steps(plan(), [BIG], {1: "high"}, Thresholds(), fixed)
     assert finding.message.endswith("a step like this implements at medium (--strategy auto lets the route choose).")
+    pinned = {1: "implement at high: set in the settings (phases.implement.effort)"}
+    [finding] = oversized_steps(plan(), [BIG], {1: "high"}, Thresholds(), pinned)
+    assert finding.message.endswith("phases.implement.effort sets high: a step like this implements at medium.")
     routed = {1: "implement at high: the run's implement effort (auto)"}
     [finding] = oversized_steps(plan(), [BIG], {1: "high"}, Thresholds(), routed)
     assert finding.message.endswith("the route implemented this task's steps at high (its reasons: gearshift show).")

@@ -84,7 +84,7 @@ def test_a_fixed_strategy_keeps_its_effort_and_names_the_override(fake_api: Fake
     model = ScriptedModel()
     model.plan["steps"][1]["security_critical"] = True
     model.serve(fake_api)
-    wf = workflow(repo, fake_api.url)
+    wf = workflow(repo, fake_api.url, strategy="high-medium-high")
     run_id = wf.run("Add password hashing to calc", RunOptions(test_cmd=TEST_CMD), always).run_id
     assert [effort for what, effort in sent_efforts(fake_api) if what == "step"] == ["medium"] * 3
     record = json.loads((wf.run_dir(run_id) / "route.json").read_text())
@@ -124,7 +124,7 @@ def test_an_oversized_step_is_reported_with_its_numbers(fake_api: FakeAPI, tmp_p
     model.step_edits[3] = model.step_edits[3] + block("extras.py", "", wrapper + extra)
     model.serve(fake_api)
     # at high: the anti-pattern is high effort on simple implementation (at medium it is not one: issue 14)
-    wf = workflow(repo, fake_api.url, phases={"implement": {"effort": "high"}})
+    wf = workflow(repo, fake_api.url, phases={"implement": {"effort": "high"}}, strategy="auto")
     run_id = wf.run("Add mul and sub to calc", RunOptions(test_cmd=TEST_CMD), always).run_id
     [finding] = [f for f in findings(wf, run_id) if f["pattern"] == "oversized_step"]
     assert finding["step"] == 3
@@ -132,7 +132,7 @@ def test_an_oversized_step_is_reported_with_its_numbers(fake_api: FakeAPI, tmp_p
     assert finding["numbers"]["files_outside"] == ["extras.py"]
     assert finding["numbers"]["lines_added"] > 120
     assert "step 3 (Document the functions) at high" in finding["message"]
-    assert finding["message"].endswith("a step like this implements at medium (--strategy auto lets the route choose).")
+    assert finding["message"].endswith("phases.implement.effort sets high: a step like this implements at medium.")
 
 
 def test_an_oversized_step_at_medium_or_in_test_code_is_not_high_effort_on_simple_work(

@@ -152,13 +152,16 @@ def _named_in(path: str, plan_text: str) -> bool:
 
 
 def _advice(effort: str, reason: str) -> str:
-    """What to do about it, knowing why the step ran at ``effort``."""
+    """What to do about it, knowing why the step ran at ``effort`` (its reason: a rule of the route for this
+    step, the route's level for the whole task, the settings, or a fixed strategy)."""
     look = "Look for layers, options or abstractions nobody asked for"
     rule = reason.split(": ", 1)[1] if ": " in reason else ""
-    if rule and "implement effort" not in rule and "strategy" not in rule:
-        return f"{look}; the route sent it to {effort} because {rule}."
+    if "set in the settings" in rule:
+        return f"{look}; phases.implement.effort sets {effort}: a step like this implements at medium."
     if rule.startswith("the run's implement effort (auto)"):
         return f"{look}; the route implemented this task's steps at {effort} (its reasons: gearshift show)."
+    if rule and "implement effort" not in rule and "strategy" not in rule:
+        return f"{look}; the route sent it to {effort} because {rule}."
     return f"{look}; a step like this implements at medium (--strategy auto lets the route choose)."
 
 

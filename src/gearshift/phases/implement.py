@@ -375,6 +375,9 @@ def record_antipatterns(ctx: PhaseContext, run: RunState, plan: Plan, checkout: 
     used = implemented_at(ctx.runs.ledger.calls(run_id=run.id))
     step_efforts = {s.step_id: s.effort.value for s in steps if s.effort} | used
     reasons = {s.step_id: s.effort_reason or "" for s in steps}
+    chosen = ((route or {}).get("chosen", {}).get("implement") or {}).get("reasons") or [""]
+    if "set in the settings" in chosen[0]:  # the run's implement effort came from the settings, not the route
+        reasons = {n: chosen[0] if "the run's implement effort" in why else why for n, why in reasons.items()}
     findings = [
         *antipatterns.oversized_steps(plan, changes, step_efforts, limits, reasons),
         *antipatterns.shallow_planning(route["route"] if route else {}, run.effort("plan"), plan),
