@@ -109,3 +109,20 @@ def test_mistakes_get_one_line_and_exit_2(cli: Any, tmp_path: Path, monkeypatch:
     (tmp_path / "results.jsonl").write_text(json.dumps(row) + "\n")
     unknown = cli("suite", "report", str(tmp_path), "--baseline", "nope")
     assert unknown.exit_code == 2 and "nope" in unknown.stderr and unknown.stderr.count("\n") == 1
+
+
+def test_the_report_pairs_against_the_first_strategy_given_not_the_first_to_finish(cli: Any, tmp_path: Path) -> None:
+    rows = [
+        {
+            **error_row(task="t", strategy=strategy, repeat=1, instance_id="x", error="e"),
+            "resolved": resolved,
+            "status": "done",
+        }
+        for strategy, resolved in (("medium", False), ("high", True))  # medium finished first
+    ]
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    (tmp_path / "strategies.json").write_text('{"strategies": ["high", "medium"]}')
+    report = cli("suite", "report", str(tmp_path), "--json")
+    assert report.exit_code == 0, report.stderr
+    (paired,) = json.loads(report.stdout)["paired"]
+    assert (paired["strategy"], paired["baseline"], paired["losses"]) == ("medium", "high", 1)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fakeapi import FakeAPI
-from scripted_model import ScriptedModel
+from scripted_model import ScriptedModel, block
 from workflow_helpers import TASK, TEST_CMD, git, make_repo, settings
 
 from gearshift.errors import UsageError
@@ -193,3 +193,43 @@ def test_the_ray_executor_runs_cells_on_a_real_local_ray(
         calls = ledger.calls()
     assert {c["run_id"] for c in calls} == {r["run_id"] for r in rows}
     assert sum(r["total_tokens"] for r in rows) == sum(c["input_tokens"] + c["output_tokens"] for c in calls)
+
+
+def test_a_test_the_run_wrote_in_the_hidden_tests_file_gives_way_to_them(tmp_path: Path) -> None:
+    """SWE-bench's rule: the files the test patch touches go back to the base before it is applied."""
+    repo = make_repo(tmp_path / "repo")
+    tasks = _task_file(tmp_path, repo)
+    model = ScriptedModel()
+    # the run's first step also writes its own test_zq7_hidden.py: the hidden patch creates that file too
+    model.step_edits[1] += "\n" + block("test_zq7_hidden.py", "", "def test_by_the_model():\n    assert True\n")
+    rows = _run(tasks, tmp_path / "out", model)
+    assert [r["resolved"] for r in rows] == [True, True]
+
+
+def test_a_test_patch_alone_judges_nothing_and_is_refused(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    tasks = _task_file(tmp_path, repo, FAIL_TO_PASS=[], PASS_TO_PASS=[])
+    with pytest.raises(UsageError, match="nothing judges the task"):
+        load_tasks(tasks)
+
+
+def test_a_judge_command_that_cannot_run_is_refused_before_anything_is_paid(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    tasks = _task_file(tmp_path, repo, test_cmd=f"{PYTEST} && true")
+    model = ScriptedModel()
+    with pytest.raises(UsageError, match=r"task calc__calc-1: .*shell syntax"):
+        _run(tasks, tmp_path / "out", model)
+    assert model.asked == []
+
+
+def test_each_repeat_has_its_own_predictions_file_with_one_line_per_instance(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    tasks = _task_file(tmp_path, repo)
+    out = tmp_path / "out"
+    _run(tasks, out, ScriptedModel(), repeat=2)
+    files = sorted(p.name for p in (out / "predictions").iterdir())
+    assert files == ["high.jsonl", "high.repeat-2.jsonl", "medium.jsonl", "medium.repeat-2.jsonl"]
+    for path in (out / "predictions").iterdir():
+        (line,) = path.read_text().splitlines()
+        assert json.loads(line)["instance_id"] == "calc__calc-1"
+    assert json.loads((out / "strategies.json").read_text()) == {"strategies": ["high", "medium"]}

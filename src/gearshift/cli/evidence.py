@@ -75,7 +75,8 @@ def compare(
         return
     from gearshift.evidence.tables import compare_table
 
-    stdout().print(compare_table(rows, title=f"{comparison.task} (base {comparison.base[:10]})"))
+    first_line = comparison.task.splitlines()[0][:60]
+    stdout().print(compare_table(rows, title=f"{first_line} (base {comparison.base[:10]})"))
     stderr().print(
         f"[dim]gearshift:[/dim] results in {comparison.directory}; each run's branch: git diff "
         f"{comparison.base[:10]} gearshift/RUN; report: gearshift suite report {comparison.directory}",
@@ -151,9 +152,12 @@ def suite_report(
         raise UsageError(
             f"no results in {directory / RESULTS_FILE}; run `gearshift suite run TASKS --out {directory}` first"
         )
-    summary = summarize(rows, baseline)
+    from gearshift.evidence.recorder import strategy_order
+
+    given = strategy_order(directory)  # the order --strategies gave, not the order cells finished
+    summary = summarize(rows, baseline or next((s for s in given if any(r["strategy"] == s for r in rows)), None))
     if html is not None:
-        _write_html(html, rows, f"Suite {directory.name}")
+        _write_html(html, rows, f"Suite {directory.name}", summary)
     if json_out:
         print_json(summary)
         return
@@ -165,12 +169,14 @@ def suite_report(
         stdout().print(paired_table(summary))
 
 
-def _write_html(path: Path, rows: list[dict[str, Any]], title: str) -> None:
+def _write_html(path: Path, rows: list[dict[str, Any]], title: str, summary: dict[str, Any] | None = None) -> None:
     from gearshift.evidence.html import render_page
     from gearshift.evidence.summary import summarize
     from gearshift.runs import write_atomic
 
-    write_atomic(path, render_page(rows, summarize(rows, None), title=title))
+    write_atomic(
+        path, render_page(rows, summary or summarize(rows, rows[0]["strategy"] if rows else None), title=title)
+    )
     stderr().print(f"[dim]gearshift:[/dim] report written to {path}", highlight=False)
 
 

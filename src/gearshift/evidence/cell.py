@@ -123,7 +123,11 @@ def _run_and_judge(spec: CellSpec, providers: Provider | Mapping[str, Provider] 
         run_id = str(runs[0]["id"]) if runs else None
         artifacts = _artifacts(workflow.runs.directory(run_id)) if run_id else {}
     patch = checkouts.diff_from(spec.checkout, spec.base) if run_id else ""
-    accepted, resolved = _judge(spec)
+    try:
+        accepted, resolved = _judge(spec)
+    except GearshiftError as exc:  # the run stays on record; the cell says why it could not be judged
+        accepted, resolved = None, False if spec.instance_id is not None else None
+        error = f"could not judge the run: {exc.message}"
     records = _export(ledger_path, run_id) if run_id else {}
     row = result_row(spec, run_id, records, artifacts, accepted=accepted, resolved=resolved, error=error)
     row["seconds"] = round(time.monotonic() - started, 3)
@@ -141,10 +145,10 @@ def _judge(spec: CellSpec) -> tuple[bool | None, bool | None]:
         accepted = run_check(judge.accept_cmd, cwd, timeout=judge.timeout, shell=shell).passed
     if spec.instance_id is None:
         return accepted, None
-    if not judge.has_tests and not judge.test_patch:
+    if not judge.has_tests:
         return accepted, accepted
-    if judge.test_patch and not _apply_patch(cwd, judge.test_patch):
-        return accepted, False  # the hidden tests do not even apply over the run's changes
+    if judge.test_patch and not _apply_patch(cwd, judge.test_patch, spec.base):
+        return accepted, False  # the hidden tests do not apply even to the base's version of their files
     resolved = all(
         run_check(_tests_command(judge.tests_cmd, ids), cwd, timeout=judge.timeout, shell=shell).passed
         for ids in (judge.fail_to_pass, judge.pass_to_pass)
@@ -158,13 +162,31 @@ def _tests_command(template: str, ids: tuple[str, ...]) -> str:
     return template.replace("{tests}", quoted) if "{tests}" in template else f"{template} {quoted}"
 
 
-def _apply_patch(cwd: Path, patch: str) -> bool:
+def _apply_patch(cwd: Path, patch: str, base: str) -> bool:
+    """Apply the hidden tests as SWE-bench's harness does: the files they touch go back to the base
+    commit first (a test the run wrote in the same file gives way), then the patch goes on."""
     import subprocess
 
+    for path in _patched_paths(patch):
+        if subprocess.run(["git", "cat-file", "-e", f"{base}:{path}"], cwd=cwd, capture_output=True).returncode == 0:
+            subprocess.run(["git", "checkout", "-q", base, "--", path], cwd=cwd, capture_output=True)
+        else:
+            (cwd / path).unlink(missing_ok=True)
     applied = subprocess.run(
         ["git", "apply", "--whitespace=nowarn", "-"], cwd=cwd, input=patch, text=True, capture_output=True
     )
     return applied.returncode == 0
+
+
+def _patched_paths(patch: str) -> list[str]:
+    """The files a git patch touches, both sides of a rename, confined to the checkout."""
+    paths = []
+    for line in patch.splitlines():
+        if line.startswith(("--- a/", "+++ b/")):
+            path = line[6:].split("\t", 1)[0]
+            if path and ".." not in path.split("/") and not path.startswith("/") and path not in paths:
+                paths.append(path)
+    return paths
 
 
 def _artifacts(directory: Path) -> dict[str, str]:

@@ -21,7 +21,7 @@ from gearshift.checks import validate_command
 from gearshift.errors import UsageError
 from gearshift.evidence.cell import CellSpec, Judge
 from gearshift.evidence.executors import OnStart, run_cells
-from gearshift.evidence.recorder import Recorder
+from gearshift.evidence.recorder import Recorder, write_order
 from gearshift.ledger import Ledger
 from gearshift.models import Provider
 from gearshift.paths import state_dir
@@ -106,6 +106,7 @@ def compare(
         for repeat in range(1, options.repeat + 1)
         for strategy in strategies
     ]
+    write_order(directory, strategies)
     recorder = Recorder(ledger, state_dir(root) / "runs", directory)
 
     def recorded(spec: CellSpec, outcome: Any) -> None:

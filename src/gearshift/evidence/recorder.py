@@ -19,6 +19,7 @@ from gearshift.ledger import Ledger
 from gearshift.runs import write_atomic
 
 PREDICTIONS = "predictions"
+ORDER = "strategies.json"
 
 
 class Recorder:
@@ -37,15 +38,44 @@ class Recorder:
             for name, text in outcome.artifacts.items():
                 write_atomic(self.runs_dir / run_id / name, text)
         if spec.instance_id is not None:
+            # SWE-bench grades one prediction per instance: each repeat gets a file of its own
+            suffix = "" if spec.repeat == 1 else f".repeat-{spec.repeat}"
             prediction = {
                 "instance_id": spec.instance_id,
-                "model_name_or_path": f"{self.model_name}/{spec.strategy}",
+                "model_name_or_path": f"{self.model_name}/{spec.strategy}{suffix}",
                 "model_patch": outcome.patch,
             }
-            _append(self.out_dir / PREDICTIONS / f"{spec.strategy}.jsonl", prediction)
+            _put_prediction(self.out_dir / PREDICTIONS / f"{spec.strategy}{suffix}.jsonl", prediction)
         _append(self.out_dir / RESULTS, outcome.row)
         self.rows.append(outcome.row)
         return outcome.row
+
+
+def write_order(out_dir: Path, strategies: tuple[str, ...]) -> None:
+    """The strategies in the order the user gave them: the report pairs the others against the first."""
+    write_atomic(out_dir / ORDER, json.dumps({"strategies": list(strategies)}))
+
+
+def strategy_order(out_dir: Path) -> list[str]:
+    try:
+        data = json.loads((out_dir / ORDER).read_text(encoding="utf-8"))
+        return [str(name) for name in data["strategies"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def _put_prediction(path: Path, prediction: dict[str, Any]) -> None:
+    """One line per instance: a cell run again after a kill replaces its line instead of adding one."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    kept = [line for line in lines if _instance(line) not in (None, prediction["instance_id"])]
+    write_atomic(path, "".join(line + "\n" for line in [*kept, json.dumps(prediction)]))
+
+
+def _instance(line: str) -> str | None:
+    try:
+        return str(json.loads(line)["instance_id"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _append(path: Path, data: dict[str, Any]) -> None:

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from gearshift.checks import validate_command
+from gearshift.errors import UsageError
 from gearshift.evidence.cell import CellSpec, Judge
 from gearshift.evidence.compare import OnRow, check_strategies
 from gearshift.evidence.executors import OnStart, run_cells
-from gearshift.evidence.recorder import Recorder
+from gearshift.evidence.recorder import Recorder, write_order
 from gearshift.evidence.tasks import SuiteTask, load_tasks
 from gearshift.ledger import Ledger
 from gearshift.models import Provider
@@ -50,9 +51,14 @@ def plan_suite(tasks_file: Path, out_dir: Path, options: SuiteOptions, settings:
     strategies = check_strategies(options.strategies)
     tasks = load_tasks(tasks_file)
     test_cmd = options.test_cmd or settings.checks.test_cmd
-    for command in [test_cmd, *(t.accept_cmd for t in tasks)]:
-        if command:
-            validate_command(command, shell=settings.checks.shell)
+    if test_cmd:
+        validate_command(test_cmd, shell=settings.checks.shell)
+    for task in tasks:  # a judge command that cannot run is refused now, not after a paid run
+        for command in (task.accept_cmd, task.test_cmd):
+            try:
+                validate_command(command or "", shell=settings.checks.shell) if command else None
+            except UsageError as exc:
+                raise UsageError(f"task {task.instance_id}: {exc.message}") from None
     out_dir = out_dir.resolve()
     cells = [
         _cell(task, strategy, repeat, out_dir, settings, test_cmd, tasks_file.resolve().parent)
@@ -60,7 +66,8 @@ def plan_suite(tasks_file: Path, out_dir: Path, options: SuiteOptions, settings:
         for repeat in range(1, options.repeat + 1)
         for strategy in strategies
     ]
-    done = {row_key for row_key in _done(out_dir)}
+    write_order(out_dir, strategies)
+    done = _done(out_dir)
     todo = [c for c in cells if (c.instance_id or "", c.strategy, c.repeat) not in done]
     return SuitePlan(todo, len(cells) - len(todo))
 

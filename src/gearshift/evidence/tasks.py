@@ -78,13 +78,10 @@ def parse_task(data: Any, where: str) -> SuiteTask:
         missing.append("repo or repo_path")
     if missing:
         raise UsageError(f"{where}: missing {', '.join(missing)}")
-    judged = data.get("FAIL_TO_PASS") or data.get("accept_cmd") or data.get("test_patch")
-    if not judged:
-        raise UsageError(f"{where}: nothing judges the task: give FAIL_TO_PASS (with test_patch) or accept_cmd")
     timeout = data.get("timeout_s")
     if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
         raise UsageError(f"{where}: timeout_s must be a positive number of seconds")
-    return SuiteTask(
+    task = SuiteTask(
         instance_id=str(data["instance_id"]),
         repo=str(data.get("repo") or ""),
         base_commit=str(data["base_commit"]),
@@ -98,6 +95,9 @@ def parse_task(data: Any, where: str) -> SuiteTask:
         accept_cmd=_text(data.get("accept_cmd")) or None,
         timeout_s=float(timeout) if timeout is not None else None,
     )
+    if not task.fail_to_pass and not task.accept_cmd:  # a test patch alone runs no test: it judges nothing
+        raise UsageError(f"{where}: nothing judges the task: give FAIL_TO_PASS (with test_patch) or accept_cmd")
+    return task
 
 
 def _text(value: Any) -> str:
