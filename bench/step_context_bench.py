@@ -41,7 +41,10 @@ from gearshift.context.tokens import TokenCounter, counter_for
 BASELINE = "a5129f1"  # main before step context by need
 CLASSES = ((0, 199, "<200"), (200, 399, "200-400"), (400, 999, "400-1000"), (1000, 10**9, ">1000"))
 # generated files: a plan does not edit them by hand
-SKIPPED = re.compile(r"(^|/)(go\.sum|[\w.-]+\.lock|package-lock\.json|pnpm-lock\.yaml|yarn\.lock|[\w.-]+\.snap)$")
+SKIPPED = re.compile(
+    r"(^|/)(go\.sum|[\w.-]+\.lock|package-lock\.json|pnpm-lock\.yaml|yarn\.lock|[\w.-]+\.snap"
+    r"|[\w.-]+\.(ai|eps|svg|pdf|psd))$"  # drawings stored as text are not code a step edits
+)
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", re.MULTILINE)
 _ASSIGNMENT = re.compile(r"^(?:export\s+)?(?:const\s+|let\s+|var\s+)?([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=[^=]")
 _NESTED = re.compile(  # a function defined inside another: Python, JavaScript and TypeScript, Go
@@ -91,7 +94,10 @@ def sample_commits(repo: Path, n: int, seed: int) -> list[tuple[str, str, list[s
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+    # a commit may carry non-UTF-8 bytes (a logo, a fixture): read them as replacement characters
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, errors="replace", check=True
+    ).stdout
 
 
 def changed_lines(diff: str) -> list[int]:

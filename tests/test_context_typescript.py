@@ -58,3 +58,28 @@ expect('not a test').toBe('not a test');
             ("test", "handles ${'templates'}"),
             ("test", "adds %i and %i"),
         ], path
+
+
+def test_private_members_are_symbols_and_a_step_naming_one_sees_it_whole(tmp_path: Path) -> None:
+    from gearshift.context.step_files import step_files_context
+    from gearshift.context.tokens import counter_for
+
+    source = "class Ky {\n  #retryDelay(error: Error): number {\n    return 1;\n  }\n  #limit = 3\n  pub() {}\n}\n"
+    for name in ("ky.ts", "ky.js", "ky.tsx"):
+        symbols = [(s.name, s.kind) for s in extract_symbols(name, source.encode(), assignments=True)]
+        assert ("#retryDelay", "method") in symbols and ("#limit", "attribute") in symbols, name
+
+    body = [f"    const step{i} = {i};" for i in range(40)]
+    filler = [f"  method{i}(a: number) {{ return a + {i} }}" for i in range(300)]
+    lines = [
+        "export class Ky {",
+        *filler[:150],
+        "  #retryDelay(error: Error): number {",
+        *body,
+        "  }",
+        *filler[150:],
+        "}",
+    ]
+    (tmp_path / "Ky.ts").write_text("\n".join(lines) + "\n")
+    shown = step_files_context(tmp_path, ["Ky.ts"], counter_for("gpt-5.4"), budget=4000, step_text="Change retryDelay")
+    assert "const step0 = 0;" in shown and "const step39 = 39;" in shown  # the whole method, not 5 lines around it

@@ -19,6 +19,8 @@ _TEST_CALLS = """
             arguments: (arguments . [(string (string_fragment) @name) (template_string) @name])) @test"""
 TEST_FUNCTIONS = {"test", "it", "describe", "suite", "bench"}
 
+# a class member is named plainly or, private in JS and TS, with a # (#delay)
+_MEMBER_NAME = "[(property_identifier) (private_property_identifier)]"
 _JS_CONSTANTS = """
         (program (lexical_declaration (variable_declarator name: (identifier) @name) @constant))
         (program (variable_declaration (variable_declarator name: (identifier) @name) @constant))
@@ -43,11 +45,11 @@ GRAMMARS: dict[str, tuple[str, str, str, str]] = {
         """
         (class_declaration name: (identifier) @name) @class
         (function_declaration name: (identifier) @name) @function
-        (method_definition name: (property_identifier) @name) @method
+        (method_definition name: [(property_identifier) (private_property_identifier)] @name) @method
         (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function
 """
         + _TEST_CALLS,
-        _JS_CONSTANTS + "\n        (field_definition property: (property_identifier) @name) @attribute",
+        _JS_CONSTANTS + f"\n        (field_definition property: {_MEMBER_NAME} @name) @attribute",
     ),
     "typescript": (
         "tree_sitter_typescript",
@@ -57,11 +59,11 @@ GRAMMARS: dict[str, tuple[str, str, str, str]] = {
         (interface_declaration name: (type_identifier) @name) @interface
         (type_alias_declaration name: (type_identifier) @name) @type
         (function_declaration name: (identifier) @name) @function
-        (method_definition name: (property_identifier) @name) @method
+        (method_definition name: [(property_identifier) (private_property_identifier)] @name) @method
         (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function
 """
         + _TEST_CALLS,
-        _JS_CONSTANTS + "\n        (public_field_definition name: (property_identifier) @name) @attribute",
+        _JS_CONSTANTS + f"\n        (public_field_definition name: {_MEMBER_NAME} @name) @attribute",
     ),
     "tsx": (
         "tree_sitter_typescript",
@@ -70,11 +72,11 @@ GRAMMARS: dict[str, tuple[str, str, str, str]] = {
         (class_declaration name: (type_identifier) @name) @class
         (interface_declaration name: (type_identifier) @name) @interface
         (function_declaration name: (identifier) @name) @function
-        (method_definition name: (property_identifier) @name) @method
+        (method_definition name: [(property_identifier) (private_property_identifier)] @name) @method
         (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @function
 """
         + _TEST_CALLS,
-        _JS_CONSTANTS + "\n        (public_field_definition name: (property_identifier) @name) @attribute",
+        _JS_CONSTANTS + f"\n        (public_field_definition name: {_MEMBER_NAME} @name) @attribute",
     ),
     "go": (
         "tree_sitter_go",

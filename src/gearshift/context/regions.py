@@ -88,18 +88,19 @@ def _pieces(
     said = terms.text.lower()
     for symbol in symbols:
         owner = parent.get(symbol)
-        placed = owner is not None and (owner.name, symbol.name) in terms.qualified
-        free = any(member == symbol.name and o not in names for o, member in terms.qualified)
+        name = symbol.name.lstrip("#")  # a JS/TS private member (#delay) is named without its mark
+        placed = owner is not None and (owner.name, name) in terms.qualified
+        free = any(member == name and o not in names for o, member in terms.qualified)
         # a section's title or a test's description ('retries on 408') is named by being quoted or written out
-        written = len(symbol.name) >= 3 and symbol.name.lower() in said
-        phrase = written and not _IDENTIFIER.fullmatch(symbol.name)
+        written = len(name) >= 3 and name.lower() in said
+        phrase = written and not _IDENTIFIER.fullmatch(name)
         if symbol.kind == "section":
             if written:
                 pieces.append(Piece(1, ((symbol.line, min(symbol.end_line, symbol.line + SECTION_LINES)),), True))
                 picked.append(symbol)
-        elif placed or free or phrase or symbol.name in terms.strong:
+        elif placed or free or phrase or name in terms.strong:
             strong.append(symbol)
-        elif symbol.name in terms.weak:
+        elif name in terms.weak:
             weak.append(symbol)
     for symbol in sorted(strong, key=_size):  # the smallest first: a budget cut keeps more of them
         ends = ((_lead(lines, symbol.line), symbol.line), (symbol.end_line, symbol.end_line))
