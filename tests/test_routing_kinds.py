@@ -307,3 +307,19 @@ def test_tests_or_docs_that_come_with_the_work_do_not_decide_its_type(task: str,
     assert result.task_type == task_type
     if task_type != "testing" and "with" in task:
         assert "comes with the work" in result.reasons[0]
+
+
+def test_route_names_the_file_that_set_a_fixed_strategy(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "gearshift.toml").write_text('strategy = "high-medium-high"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "400")
+    out = cli("route", "Add JWT authentication to the API")
+    assert out.exit_code == 0, out.stderr
+    assert (
+        "run will plan at high; implement at medium; fix at medium then high; review at high (strategy"
+        " high-medium-high, set in gearshift.toml; the route would implement at high the steps that implement or"
+        " change authentication or jwt: --strategy auto follows it)" in " ".join(out.stdout.split())
+    )
+    data = json.loads(cli("route", "Add JWT authentication to the API", "--json", "--strategy", "auto").stdout)
+    assert data["run"]["strategy_set"] == "set by --strategy"
+    assert data["run"]["efforts"] == {"plan": "high", "implement": "medium", "fix": "medium", "review": "high"}

@@ -52,7 +52,7 @@ def route_command(
         raise UsageError("give a task, or --batch FILE with one task a line")
     tasks = [task] if task is not None else _read_batch(batch)  # type: ignore[arg-type]
     root = find_repo_root() or Path.cwd()
-    where = strategy_source(loaded.source_of("strategy"), loaded.repo_root)
+    where = strategy_source(loaded.source_of("strategy"), root.resolve())
     with open_ledger() as ledger:
         gateway = Gateway(ledger, progress=spinner)
         classify_with = None
