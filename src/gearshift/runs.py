@@ -35,6 +35,7 @@ class RunStatus(StrEnum):
     DONE = "done"
     FAILED = "failed"  # a phase failed; resume tries again
     STOPPED = "stopped"  # the budget stopped it at a step boundary
+    INTERRUPTED = "interrupted"  # Ctrl-C while it planned, implemented or reviewed; resume goes on
     UNDONE = "undone"
 
 

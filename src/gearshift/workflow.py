@@ -12,6 +12,8 @@ a run killed at any moment resumes with no step done twice and none lost.
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -40,6 +42,19 @@ from gearshift.strategies import PHASES
 
 # Shown the plan (markdown) and where it is saved; True implements it.
 Approve = Callable[[str, Path], bool]
+
+# a run in one of these was working when Ctrl-C came; in any other it was between phases, and stays so
+WORKING = (RunStatus.PLANNING, RunStatus.IMPLEMENTING, RunStatus.REVIEWING)
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run, raised once the run's state is recorded: ``interrupted`` if it was working
+    (``gearshift resume`` goes on), else as it was; its checks are stopped (gearshift.checks)."""
+
+    def __init__(self, run_id: str, status: RunStatus) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -129,11 +144,12 @@ class Workflow:
     def _carry_out(self, run_id: str, approve: Approve | None) -> RunResult:
         """A planned run: ask ``approve`` (default: yes), implement, review."""
         plan_md = self.runs.plan_markdown_path(run_id)
-        if approve is not None and not approve(plan_md.read_text(encoding="utf-8"), plan_md):
-            self._say(f"stopped after the plan; edit {plan_md} if you like, then: gearshift implement {run_id}")
-            return self.result(run_id)
-        self.implement(run_id)
-        self.review(run_id)
+        with _interruptible(self.runs, run_id):
+            if approve is not None and not approve(plan_md.read_text(encoding="utf-8"), plan_md):
+                self._say(f"stopped after the plan; edit {plan_md} if you like, then: gearshift implement {run_id}")
+                return self.result(run_id)
+            self.implement(run_id)
+            self.review(run_id)
         return self.result(run_id)
 
     def resume(self, run_id: str, *, max_tokens: int | None = None, max_usd: float | None = None) -> RunResult:
@@ -153,11 +169,12 @@ class Workflow:
             return self.result(run_id)
         if status == RunStatus.UNDONE:
             raise UsageError(f"run {run_id} was undone; start a new run instead")
-        if status == RunStatus.PLANNING or not self.runs.has_plan(run_id):
-            self._plan(self._start(run_id))  # interrupted, or failed, before a plan was saved
-        if status not in (RunStatus.IMPLEMENTED, RunStatus.REVIEWING):
-            self.implement(run_id)
-        self.review(run_id)
+        with _interruptible(self.runs, run_id):
+            if status == RunStatus.PLANNING or not self.runs.has_plan(run_id):
+                self._plan(self._start(run_id))  # interrupted, or failed, before a plan was saved
+            if status not in (RunStatus.IMPLEMENTED, RunStatus.REVIEWING):
+                self.implement(run_id)  # steps already done stay done
+            self.review(run_id)
         return self.result(run_id)
 
     # --- phase 1: route and plan ----------------------------------------------------------------
@@ -188,9 +205,10 @@ class Workflow:
         )
         run = self._start(run_id)
         context = self._context(settings)
-        with self._failures(run_id, _plan_failure):
-            run = route_phase.decide(context, run)
-        self._plan(run, context)
+        with _interruptible(self.runs, run_id):
+            with self._failures(run_id, _plan_failure):
+                run = route_phase.decide(context, run)
+            self._plan(run, context)
         return run_id
 
     def _preflight(self, settings: Settings, *, worktree: bool, max_usd: float | None, test_cmd: str | None) -> None:
@@ -228,8 +246,10 @@ class Workflow:
             raise UsageError(f"run {run_id} has no plan to implement (status {run.status})")
         if run.status == RunStatus.DONE:
             raise UsageError(f"run {run_id} is already implemented and reviewed; start a new run for more work")
+        if not self.runs.has_plan(run_id):  # interrupted while it planned
+            raise UsageError(f"run {run_id} has no plan yet; gearshift resume {run_id} makes one and goes on")
         context = self._context()
-        with run_checkout.lock(context, run):
+        with _interruptible(self.runs, run_id), run_checkout.lock(context, run):
             plan = self._reconcile_plan(run)
             checkout, run = run_checkout.prepare(context, run)
             self.runs.update(run_id, status=RunStatus.IMPLEMENTING, message=None)
@@ -266,7 +286,7 @@ class Workflow:
             raise UsageError(f"run {run_id} has not been implemented yet: gearshift implement {run_id}")
         plan = self.runs.load_plan(run_id)
         context = self._context()
-        with run_checkout.lock(context, run):
+        with _interruptible(self.runs, run_id), run_checkout.lock(context, run):
             checkout, run = run_checkout.prepare(context, run)
             self.runs.update(run_id, status=RunStatus.REVIEWING, message=None)
             with self._failures(run_id, _review_failure(run_id)):
@@ -346,6 +366,35 @@ class Workflow:
         if name not in self._providers:
             self._providers[name] = make_provider(name, self.settings, environ=self._environ, record_to=self._record_to)
         return self._providers[name]
+
+
+@contextmanager
+def _interruptible(runs: RunStore, run_id: str) -> Iterator[None]:
+    """Ctrl-C: record the run as interrupted if it was working, then raise RunInterrupted."""
+    try:
+        yield
+    except RunInterrupted:
+        raise
+    except KeyboardInterrupt:
+        with _ctrl_c_ignored():  # a second Ctrl-C must not cut the record short
+            status = runs.get(run_id).status
+            if status in WORKING:
+                status = RunStatus.INTERRUPTED
+                message = f"interrupted (Ctrl-C); continue with: gearshift resume {run_id}"
+                runs.update(run_id, status=status, message=message)
+        raise RunInterrupted(run_id, status) from None
+
+
+@contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _say_masked(say: Say) -> Callable[[CallSite, int], None]:
