@@ -46,6 +46,7 @@ def make_review(ctx: PhaseContext, run: RunState, plan: Plan, checkout: workspac
 
     site = CallSite(phase="review", run_id=run.id)
     review = converse(ctx, ctx.provider("review"), build, site, review_from_reply, root=checkout.path)
+    _keep_earlier_review(ctx, run)
     ctx.runs.save_review(run.id, review, plan)
     ctx.runs.update(run.id, status=RunStatus.DONE, message=None)
     ctx.say(f"review saved to {ctx.runs.review_markdown_path(run.id)}")
@@ -63,9 +64,20 @@ def _check_summary(ctx: PhaseContext, run: RunState, checkout: workspace.Checkou
             line += f"; its tests on the base commit's code: {step.tests_at_base}"
         lines.append(line)
     checks = ctx.settings.checks
+    ctx.say(f"running the test command on the result for the review: {run.test_cmd}")
     result = run_check(run.test_cmd, checkout.path, timeout=checks.timeout, shell=checks.shell)
+    ctx.say(f"the test command {'passed' if result.passed else 'failed'} in {result.seconds:.1f}s")
     lines.append(f"- now, after all steps: {'passed' if result.passed else 'FAILED'}")
     return "\n".join(lines) + "\n" + truncate_output(result.output, head=10, tail=30)
+
+
+def _keep_earlier_review(ctx: PhaseContext, run: RunState) -> None:
+    """A review made again replaces review.md: say so, and keep the earlier one beside it."""
+    path = ctx.runs.review_markdown_path(run.id)
+    if path.exists():
+        earlier = path.with_name("review.previous.md")
+        path.replace(earlier)
+        ctx.say(f"replacing the earlier review in {path}; it is kept as {earlier.name}")
 
 
 def build_request(
