@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from rich import box
+from rich.cells import cell_len
 from rich.table import Table
+from rich.text import Text
+
+WIDE = 120  # from this width on, timestamps are shown whole
 
 
 def tokens(value: int | None) -> str:
@@ -45,125 +51,227 @@ def as_json(rows: Any) -> str:
     return json.dumps(rows, indent=2, ensure_ascii=False)
 
 
-def _column(table: Table, name: str, justify: str, footer: str = "") -> None:
-    # figures must never be cut on a narrow terminal or a pipe; text columns fold instead
-    if justify == "right":
-        table.add_column(name, justify="right", footer=footer, no_wrap=True, min_width=len(footer) or None)
-    else:
-        table.add_column(name, footer=footer, overflow="fold", min_width=len(name))
+@dataclass(frozen=True)
+class Column:
+    """A column of a table made to fit: a figure or a code on one line, or free text that takes the rest."""
+
+    header: str
+    right: bool = False  # a figure: right-aligned
+    free: bool = False  # free text: takes the width the others leave; wraps, or is cut with … (one_line)
+    drop: int = 0  # 0: always shown; when the width is short, 1 goes first, then 2...
+    footer: str = ""
+    least: int = 16  # free text, or a name that may be cut: the width below which other columns go first
+    cut: bool = False  # a name (a model's): cut with … down to ``least`` rather than left out
 
 
-def calls_table(rows: Iterable[Mapping[str, Any]]) -> Table:
-    table = Table(title="Recorded calls, newest first", title_justify="left")
-    for name, justify in [
-        ("id", "right"),
-        ("when", "left"),
-        ("run", "left"),
-        ("phase", "left"),
-        ("step", "right"),
-        ("model", "left"),
-        ("effort", "left"),
-        ("in", "right"),
-        ("cached", "right"),
-        ("out", "right"),
-        ("reasoning", "right"),
-        ("cost", "right"),
-        ("time", "right"),
-        ("status", "left"),
-    ]:
-        _column(table, name, justify)
+Cell = str | Text  # a str is rich markup (our own styles); a Text is shown as it is (the user's words)
+
+
+def _cell_width(cell: Cell) -> int:
+    text = cell if isinstance(cell, Text) else Text.from_markup(cell)
+    return max((cell_len(line) for line in text.plain.splitlines()), default=0)
+
+
+def fit(
+    title: str,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Cell]],
+    width: int,
+    *,
+    one_line: bool = False,
+) -> Table:
+    """A table no wider than ``width``: one line per row (free text wraps, or is cut with ``one_line``).
+
+    Figures and codes keep their whole width; when they do not fit, the space between columns narrows
+    from two to one, then the columns that can go go, ``drop`` 1 first.
+    """
+    natural = [
+        max([cell_len(c.header), cell_len(c.footer), *(_cell_width(row[i]) for row in rows)])
+        for i, c in enumerate(columns)
+    ]
+
+    cutting = False  # names may be cut with … once their turn to go has come
+
+    def narrow(i: int) -> bool:
+        return columns[i].free or (columns[i].cut and cutting)
+
+    def need(shown: list[int], gap: int) -> int:
+        least = sum(min(natural[i], columns[i].least) if narrow(i) else natural[i] for i in shown)
+        return least + gap * (len(shown) - 1)
+
+    shown = list(range(len(columns)))
+    dropped = []
+    for i in sorted((i for i in shown if columns[i].drop), key=lambda i: columns[i].drop):
+        if need(shown, 1) <= width:
+            break
+        if columns[i].cut and not cutting:
+            cutting = True  # a name is cut before it is left out
+            if need(shown, 1) <= width:
+                break
+        shown.remove(i)
+        dropped.append(i)
+    for i in reversed(dropped):  # a small column dropped before a wide one may fit again
+        if need(sorted([*shown, i]), 1) <= width:
+            shown = sorted([*shown, i])
+    gap = 2 if need(shown, 2) <= width else 1
+    free = [i for i in shown if narrow(i)]
+    room = width - sum(natural[i] for i in shown if i not in free) - gap * (len(shown) - 1)
+    wanted = sum(natural[i] for i in free) or 1
+    table = Table(
+        title=title or None,
+        title_justify="left",
+        box=box.SIMPLE if any(c.footer for c in columns) else box.SIMPLE_HEAD,
+        show_footer=any(c.footer for c in columns),
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, gap - 1),
+        collapse_padding=True,
+    )
+    for i in shown:
+        column = columns[i]
+        if narrow(i):
+            share = natural[i] if wanted <= room else max(1, room * natural[i] // wanted)
+            table.add_column(
+                column.header,
+                footer=column.footer,
+                width=max(1, min(natural[i], share)),
+                no_wrap=one_line or column.cut,
+                overflow="ellipsis" if one_line or column.cut else "fold",
+            )
+        else:
+            justify: Any = "right" if column.right else "left"
+            table.add_column(column.header, footer=column.footer, justify=justify, no_wrap=True, width=natural[i])
     for row in rows:
-        status = row["status"] if row["status"] == "ok" else f"[red]{row['status']}[/red]"
-        table.add_row(
-            str(row["id"]),
-            str(row["created_at"])[:19].replace("T", " "),
-            (row["run_id"] or "-")[:12],
-            row["phase"],
-            "-" if row["step"] is None else str(row["step"]),
-            row["model"],
-            effort(row["effort_requested"], row["effort_sent"]),
-            tokens(row["input_tokens"]),
-            tokens(row["cached_tokens"]),
-            tokens(row["output_tokens"]),
-            tokens(row["reasoning_tokens"]),
-            money(row["cost_usd"]),
-            seconds(row["latency_ms"]),
-            status,
-        )
+        table.add_row(*(row[i] for i in shown))
     return table
 
 
-def stats_table(rows: Iterable[Mapping[str, Any]], title: str = "Usage per phase, effort and model") -> Table:
-    table = Table(title=title, title_justify="left", show_footer=True)
+def short_ids(ids: Iterable[str]) -> dict[str, str]:
+    """Each run id's unique part: the shortest end of it, four characters or more, that no other id
+    contains (what `gearshift resume` and the like accept)."""
+    every = list(dict.fromkeys(ids))
+    short = {}
+    for run_id in every:
+        others = [other for other in every if other != run_id]
+        short[run_id] = next(
+            (
+                run_id[-size:]
+                for size in range(min(4, len(run_id)), len(run_id))
+                if not run_id[-size:].startswith("-") and not any(run_id[-size:] in other for other in others)
+            ),
+            run_id,
+        )
+    return short
+
+
+def when(created_at: Any, width: int) -> str:
+    """A timestamp: whole where there is room, else month, day, hour and minute."""
+    text = str(created_at)[:19].replace("T", " ")
+    return text if width >= WIDE else text[5:16]
+
+
+def calls_table(rows: Iterable[Mapping[str, Any]], width: int = 200, runs: Mapping[str, str] | None = None) -> Table:
+    """The recorded calls, one a line; ``runs`` gives each run id's unique part."""
+    runs = runs or {}
+    columns = [
+        Column("id", right=True),
+        Column("when", drop=4),
+        Column("run", drop=5),
+        Column("phase"),
+        Column("model", drop=3, cut=True, least=12),
+        Column("effort"),
+        Column("in", right=True),
+        Column("cached", right=True, drop=2),
+        Column("out", right=True),
+        Column("reasoning", right=True, drop=1),
+        Column("cost", right=True),
+        Column("time", right=True),
+        Column("status"),
+    ]
+    cells = []
+    for row in rows:
+        step = "" if row["step"] is None else f" {row['step']}"
+        run_id = row["run_id"]
+        cells.append(
+            [
+                str(row["id"]),
+                when(row["created_at"], width),
+                runs.get(run_id, run_id) if run_id else "-",
+                f"{row['phase']}{step}",
+                Text(str(row["model"])),
+                effort(row["effort_requested"], row["effort_sent"]),
+                tokens(row["input_tokens"]),
+                tokens(row["cached_tokens"]),
+                tokens(row["output_tokens"]),
+                tokens(row["reasoning_tokens"]),
+                money(row["cost_usd"]),
+                seconds(row["latency_ms"]),
+                Text(str(row["status"]), style="" if row["status"] == "ok" else "red"),
+            ]
+        )
+    return fit("Recorded calls, newest first", columns, cells, width)
+
+
+def stats_table(
+    rows: Iterable[Mapping[str, Any]], title: str = "Usage per phase, effort and model", width: int = 200
+) -> Table:
     rows = list(rows)
     total: dict[str, Any] = {
         key: sum(r[key] or 0 for r in rows)
-        for key in (
-            "calls",
-            "input_tokens",
-            "cached_tokens",
-            "output_tokens",
-            "reasoning_tokens",
-            "latency_ms",
-        )
+        for key in ("calls", "input_tokens", "cached_tokens", "output_tokens", "reasoning_tokens", "latency_ms")
     }
     known = [r["cost_usd"] for r in rows if r["cost_usd"] is not None]
     total_cost = sum(known) if known else None
     unpriced = sum(r["unpriced_calls"] or 0 for r in rows)
     columns = [
-        ("phase", "left", "total"),
-        ("effort", "left", ""),
-        ("model", "left", ""),
-        ("calls", "right", str(total["calls"])),
-        ("in", "right", tokens(total["input_tokens"])),
-        ("cached", "right", tokens(total["cached_tokens"])),
-        ("out", "right", tokens(total["output_tokens"])),
-        ("reasoning", "right", tokens(total["reasoning_tokens"])),
-        ("cost", "right", money(total_cost, unpriced if total_cost is not None else 0)),
-        ("time", "right", seconds(total["latency_ms"])),
+        Column("phase", footer="total"),
+        Column("effort"),
+        Column("model", drop=3, cut=True, least=12),
+        Column("calls", right=True, footer=str(total["calls"])),
+        Column("in", right=True, footer=tokens(total["input_tokens"])),
+        Column("cached", right=True, drop=2, footer=tokens(total["cached_tokens"])),
+        Column("out", right=True, footer=tokens(total["output_tokens"])),
+        Column("reasoning", right=True, drop=1, footer=tokens(total["reasoning_tokens"])),
+        Column("cost", right=True, footer=money(total_cost, unpriced if total_cost is not None else 0)),
+        Column("time", right=True, footer=seconds(total["latency_ms"])),
     ]
-    for name, justify, footer in columns:
-        _column(table, name, justify, footer)
-    for row in rows:
-        calls = str(row["calls"]) + (f" ({row['failed']} failed)" if row["failed"] else "")
-        priced_unknown = row["unpriced_calls"] if row["cost_usd"] is not None else 0
-        table.add_row(
+    cells = [
+        [
             row["phase"],
             effort(row["effort_requested"], row["effort_sent"]),
-            row["model"],
-            calls,
+            Text(str(row["model"])),
+            str(row["calls"]) + (f" ({row['failed']} failed)" if row["failed"] else ""),
             tokens(row["input_tokens"]),
             tokens(row["cached_tokens"]),
             tokens(row["output_tokens"]),
             tokens(row["reasoning_tokens"]),
-            money(row["cost_usd"], priced_unknown),
+            money(row["cost_usd"], row["unpriced_calls"] if row["cost_usd"] is not None else 0),
             seconds(row["latency_ms"]),
-        )
-    return table
+        ]
+        for row in rows
+    ]
+    return fit(title, columns, cells, width)
 
 
-def phase_table(rows: Iterable[Mapping[str, Any]], title: str = "Tokens per phase") -> Table:
+def phase_table(rows: Iterable[Mapping[str, Any]], title: str = "Tokens per phase", width: int = 200) -> Table:
     """The seed's table, measured: each phase's calls, tokens, cost, time, and share of the run's tokens."""
     rows = list(rows)
     grand = sum((r["input_tokens"] or 0) + (r["output_tokens"] or 0) for r in rows) or 1
-    table = Table(title=title, title_justify="left", show_footer=True)
     known = [r["cost_usd"] for r in rows if r["cost_usd"] is not None]
-    footers = {
-        "phase": "total",
-        "calls": str(sum(r["calls"] for r in rows)),
-        "in": tokens(sum(r["input_tokens"] or 0 for r in rows)),
-        "cached": tokens(sum(r["cached_tokens"] or 0 for r in rows)),
-        "out": tokens(sum(r["output_tokens"] or 0 for r in rows)),
-        "reasoning": tokens(sum(r["reasoning_tokens"] or 0 for r in rows)),
-        "cost": money(sum(known) if known else None),
-        "time": seconds(sum(r["latency_ms"] or 0 for r in rows)),
-        "share": "100%" if rows else "",
-    }
-    for name in ("phase", "effort", "calls", "in", "cached", "out", "reasoning", "cost", "time", "share"):
-        _column(table, name, "left" if name in ("phase", "effort") else "right", footers.get(name, ""))
-    for r in rows:
-        share = ((r["input_tokens"] or 0) + (r["output_tokens"] or 0)) / grand
-        table.add_row(
+    columns = [
+        Column("phase", footer="total"),
+        Column("effort"),
+        Column("calls", right=True, footer=str(sum(r["calls"] for r in rows))),
+        Column("in", right=True, footer=tokens(sum(r["input_tokens"] or 0 for r in rows))),
+        Column("cached", right=True, drop=2, footer=tokens(sum(r["cached_tokens"] or 0 for r in rows))),
+        Column("out", right=True, footer=tokens(sum(r["output_tokens"] or 0 for r in rows))),
+        Column("reasoning", right=True, drop=1, footer=tokens(sum(r["reasoning_tokens"] or 0 for r in rows))),
+        Column("cost", right=True, footer=money(sum(known) if known else None)),
+        Column("time", right=True, footer=seconds(sum(r["latency_ms"] or 0 for r in rows))),
+        Column("share", right=True, footer="100%" if rows else ""),
+    ]
+    cells = [
+        [
             r["phase"],
             (r.get("efforts") or "-").replace(",", ", "),
             str(r["calls"]) + (f" ({r['failed']} failed)" if r["failed"] else ""),
@@ -173,35 +281,40 @@ def phase_table(rows: Iterable[Mapping[str, Any]], title: str = "Tokens per phas
             tokens(r["reasoning_tokens"]),
             money(r["cost_usd"], r["unpriced_calls"] if r["cost_usd"] is not None else 0),
             seconds(r["latency_ms"]),
-            f"{share:.0%}",
-        )
-    return table
+            f"{((r['input_tokens'] or 0) + (r['output_tokens'] or 0)) / grand:.0%}",
+        ]
+        for r in rows
+    ]
+    return fit(title, columns, cells, width)
 
 
-def runs_table(rows: Iterable[Mapping[str, Any]]) -> Table:
-    table = Table(title="Runs, newest first", title_justify="left")
-    for name, justify in [
-        ("run", "left"),
-        ("task", "left"),
-        ("strategy", "left"),
-        ("status", "left"),
-        ("steps", "right"),
-        ("tokens", "right"),
-        ("cost", "right"),
-    ]:
-        _column(table, name, justify)
-    for row in rows:
-        task = row["task"] if len(row["task"]) <= 60 else row["task"][:57] + "..."
-        table.add_row(
-            row["id"],
-            task,
-            row["strategy"],
-            row["status"],
+def runs_table(rows: Iterable[Mapping[str, Any]], width: int = 200, runs: Mapping[str, str] | None = None) -> Table:
+    """The runs, one a line (the task cut to fit); ``runs`` gives each id's unique part."""
+    runs = runs or {}
+    columns = [
+        Column("run"),
+        Column("when", drop=2),
+        Column("task", free=True, least=20),
+        Column("strategy", drop=1),
+        Column("status"),
+        Column("steps", right=True),
+        Column("tokens", right=True),
+        Column("cost", right=True),
+    ]
+    cells = [
+        [
+            runs.get(row["id"], row["id"]),
+            when(row["created_at"], width),
+            Text(" ".join(str(row["task"]).split())),
+            str(row["strategy"]),
+            str(row["status"]),
             f"{row['steps_done']}/{row['steps_total']}",
             tokens(row["tokens"]),
             money(row["cost_usd"]),
-        )
-    return table
+        ]
+        for row in rows
+    ]
+    return fit("Runs, newest first", columns, cells, width, one_line=True)
 
 
 def step_attempts(calls: Iterable[Mapping[str, Any]]) -> dict[int, list[dict[str, Any]]]:
@@ -235,29 +348,38 @@ def attempts_text(attempts: list[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def steps_table(rows: Iterable[Mapping[str, Any]]) -> Table:
-    """Each step with every attempt at it (rows carry ``calls`` from ``step_attempts``) and why its effort."""
-    table = Table(title="Steps", title_justify="left")
-    for name, justify in [
-        ("step", "right"),
-        ("title", "left"),
-        ("status", "left"),
-        ("attempts", "left"),
-        ("why", "left"),
-        ("commit", "left"),
-    ]:
-        _column(table, name, justify)
+def steps_table(rows: Iterable[Mapping[str, Any]], width: int = 200) -> Table:
+    """Each step with every attempt at it (rows carry ``calls`` from ``step_attempts``); why each step
+    ran at its effort is ``efforts_text``."""
+    columns = [
+        Column("step", right=True),
+        Column("title", free=True),
+        Column("status"),
+        Column("attempts", free=True, least=18),
+        Column("commit"),
+    ]
+    cells = []
     for row in rows:
         calls = row.get("calls")
-        table.add_row(
-            str(row["step_id"]),
-            row["title"],
-            row["status"],
-            attempts_text(calls) if calls else f"{row['effort'] or '-'} (no calls recorded)",
-            row["effort_reason"] or "-",
-            (row["commit_sha"] or "-")[:10],
+        tried = attempts_text(calls).replace("\n", ", ") if calls else f"{row['effort'] or '-'} (no calls recorded)"
+        cells.append(
+            [str(row["step_id"]), Text(str(row["title"])), str(row["status"]), tried, (row["commit_sha"] or "-")[:7]]
         )
-    return table
+    return fit("Steps", columns, cells, width)
+
+
+def efforts_text(rows: Iterable[Mapping[str, Any]]) -> Any:
+    """Why each step ran at its effort, steps with the same reason together."""
+    reasons: dict[str, list[str]] = {}
+    for row in rows:
+        if row.get("effort_reason"):
+            reasons.setdefault(str(row["effort_reason"]), []).append(str(row["step_id"]))
+    if not reasons:
+        return None
+    lines = ["Why each step's effort:"]
+    for reason, steps in reasons.items():
+        lines.append(f"  step{'s' if len(steps) > 1 else ''} {', '.join(steps)}: {reason}")
+    return Text("\n".join(lines))
 
 
 def run_panel(run: Mapping[str, Any], plan: Any, review: Any) -> Any:

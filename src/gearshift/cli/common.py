@@ -5,6 +5,7 @@ No command module imports another; they all import this one and ``gearshift.cli.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,8 +36,13 @@ def stderr() -> Console:
 def stdout() -> Console:
     from rich.console import Console
 
-    # a table sent to a pipe or a file is laid out wide, not squeezed into 80 columns
-    return Console() if sys.stdout.isatty() else Console(width=200)
+    # a terminal's own width; on a pipe or in a file COLUMNS when it is set, else wide, not 80 columns
+    return Console() if sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit() else Console(width=200)
+
+
+def width() -> int:
+    """The width tables are laid out for: stdout's, as ``stdout()`` sees it."""
+    return stdout().width
 
 
 def say(message: str) -> None:
@@ -55,6 +61,18 @@ def open_ledger() -> Ledger:
 
     path = state["db"] or default_db_path(find_repo_root())
     return Ledger(Path(path))
+
+
+def run_names(ledger: Ledger) -> dict[str, str]:
+    """Every run id of the ledger -> its unique part, as tables show it."""
+    from gearshift.report import short_ids
+
+    return short_ids(ledger.find_runs(""))
+
+
+def short_id(ledger: Ledger, run_id: str) -> str:
+    """A run id's unique part: what a user types to name it (`gearshift resume 6bf7`)."""
+    return run_names(ledger).get(run_id, run_id)
 
 
 def load(flags: dict[str, Any] | None = None) -> LoadedSettings:
