@@ -36,6 +36,8 @@ def apply_command(
     """Apply the edit blocks in a model's reply to this repository: every block or none.
 
     Paths in the blocks are relative to the repository's root, wherever you stand in it.
+
+    Example: gearshift apply reply.md --check
     """
     from gearshift.edits import parse_edit_blocks, plan_edits, write_changes
 

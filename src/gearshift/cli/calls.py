@@ -9,7 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from gearshift.cli.app import app, config_app
-from gearshift.cli.common import load, open_ledger, print_json, say, spinner, stderr, stdout
+from gearshift.cli.common import load, open_ledger, print_json, run_names, say, spinner, stderr, stdout, width
+from gearshift.cli.options import BaseUrl, Record, Transcript, helped
 from gearshift.errors import UsageError
 
 
@@ -22,22 +23,47 @@ def _read_prompt(prompt: str) -> str:
 
 @app.command()
 def ask(
-    prompt: Annotated[str, typer.Argument(help="The prompt, or - to read it from standard input.")],
+    prompt: Annotated[str, typer.Argument(metavar="PROMPT", help="The prompt, or - to read it from standard input.")],
     effort: Annotated[
-        str | None, typer.Option("--effort", "-e", help="none, minimal, low, medium, high or xhigh.")
+        str | None,
+        typer.Option(
+            "--effort",
+            "-e",
+            metavar="EFFORT",
+            help=helped("none, minimal, low, medium, high or xhigh.", "medium", "GEARSHIFT_EFFORT"),
+        ),
     ] = None,
-    provider: Annotated[str | None, typer.Option(help="openai, openai-chat, anthropic or replay.")] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Model name (default: gpt-5.4).")] = None,
-    base_url: Annotated[str | None, typer.Option(help="Server URL for the provider (e.g. a local server).")] = None,
-    instructions: Annotated[str | None, typer.Option(help="System instructions for the model.")] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help=helped("openai, openai-chat, anthropic, replay or a plug-in.", "openai", "GEARSHIFT_PROVIDER"),
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", metavar="MODEL", help=helped("Model name.", "gpt-5.4", "GEARSHIFT_MODEL")),
+    ] = None,
+    base_url: BaseUrl = None,
+    instructions: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TEXT",
+            help=helped("System instructions for the model.", "a precise assistant for developers, direct and concise"),
+        ),
+    ] = None,
     schema: Annotated[
-        Path | None, typer.Option(help="JSON schema file; the reply must be an object that fits it.")
+        Path | None,
+        typer.Option(metavar="FILE", help="JSON schema file; the reply must be an object that fits it."),
     ] = None,
-    transcript: Annotated[Path | None, typer.Option(help="Transcript for --provider replay.")] = None,
-    record: Annotated[Path | None, typer.Option(help="Append this call to a transcript file (JSONL).")] = None,
+    transcript: Transcript = None,
+    record: Record = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the reply and its accounting as JSON.")] = False,
 ) -> None:
-    """Ask a model one question at a chosen effort; the call is recorded in the ledger."""
+    """Ask a model one question at a chosen effort; the call is recorded in the ledger.
+
+    Example: gearshift ask "Explain what a race condition is" --effort high
+    """
     from gearshift.ask import DEFAULT_INSTRUCTIONS, AskOptions
     from gearshift.ask import ask as ask_model
     from gearshift.effort import Effort
@@ -117,21 +143,23 @@ def _load_schema(path: Path) -> Any:
 def config_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the settings as JSON.")] = False,
 ) -> None:
-    """Show the resolved settings and where each value came from."""
+    """Show the resolved settings and where each value came from.
+
+    Example: GEARSHIFT_STRATEGY=high gearshift config show
+    """
     from gearshift.settings import describe, show_value
 
     rows = describe(load())
     if as_json:
         print_json([{"key": k, "value": v, "source": s} for k, v, s in rows])
         return
-    from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title="Settings", title_justify="left")
-    for column in ("key", "value", "source"):
-        table.add_column(column)
-    for key, value, source in rows:
-        table.add_row(key, show_value(value), source)
-    stdout().print(table)
+    from gearshift.report import Cell, Column, fit
+
+    columns = [Column("key"), Column("value", free=True), Column("source", free=True, least=12)]
+    cells: list[list[Cell]] = [[Text(key), Text(show_value(value)), Text(source)] for key, value, source in rows]
+    stdout().print(fit("Settings", columns, cells, width()))
 
 
 @app.command()
@@ -144,10 +172,15 @@ def calls(
         bool, typer.Option("--show", help="Print the call's request and reply text, as kept in the ledger (needs ID).")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as a JSON array.")] = False,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many calls to show.")] = 20,
-    run: Annotated[str | None, typer.Option(help="Only the calls of this run (any unique part of its id).")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, metavar="N", help="How many calls to show.")] = 20,
+    run: Annotated[
+        str | None, typer.Option(metavar="RUN", help="Only the calls of this run (any unique part of its id).")
+    ] = None,
 ) -> None:
-    """List recorded model calls, newest first; with ID, that call; with ID --show, its text."""
+    """List recorded model calls, newest first; with ID, that call; with ID --show, its text.
+
+    Example: gearshift calls --run 6bf7 -n 50
+    """
     if show and call_id is None:
         raise UsageError("--show needs a call id: gearshift calls ID --show (`gearshift calls` lists the ids)")
     if call_id is not None:
@@ -155,6 +188,7 @@ def calls(
         return
     with open_ledger() as ledger:
         rows = ledger.calls(limit=limit, run_id=ledger.resolve_run(run) if run else None)
+        names = run_names(ledger)
     if as_json:
         print_json(rows)
         return
@@ -163,7 +197,7 @@ def calls(
         return
     from gearshift.report import calls_table
 
-    stdout().print(calls_table(rows))
+    stdout().print(calls_table(rows, width(), names))
 
 
 def _one_call(call_id: int, *, show: bool, as_json: bool, run: str | None) -> None:
@@ -185,7 +219,7 @@ def _one_call(call_id: int, *, show: bool, as_json: bool, run: str | None) -> No
     if not show:
         from gearshift.report import calls_table
 
-        stdout().print(calls_table([row]))
+        stdout().print(calls_table([row], width()))
         return
     from gearshift.models.transcript import render_exchange
 
@@ -220,9 +254,14 @@ def _call_header(row: dict[str, Any]) -> str:
 @app.command()
 def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print the totals as a JSON array.")] = False,
-    run: Annotated[str | None, typer.Option(help="Only the calls of this run (any unique part of its id).")] = None,
+    run: Annotated[
+        str | None, typer.Option(metavar="RUN", help="Only the calls of this run (any unique part of its id).")
+    ] = None,
 ) -> None:
-    """Totals per phase x effort x model: calls, tokens, cost, time."""
+    """Totals per phase x effort x model: calls, tokens, cost, time.
+
+    Example: gearshift stats --run 6bf7
+    """
     with open_ledger() as ledger:
         rows = ledger.stats(run_id=ledger.resolve_run(run) if run else None)
     if as_json:
@@ -233,4 +272,4 @@ def stats(
         return
     from gearshift.report import stats_table
 
-    stdout().print(stats_table(rows))
+    stdout().print(stats_table(rows, width=width()))

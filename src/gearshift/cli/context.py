@@ -9,6 +9,7 @@ import typer
 
 from gearshift.cli.app import app
 from gearshift.cli.common import JsonOpt, load, print_json, stderr
+from gearshift.cli.options import helped
 
 
 def _paths(values: list[str]) -> list[str]:
@@ -18,19 +19,35 @@ def _paths(values: list[str]) -> list[str]:
 
 @app.command("context")
 def context_command(
-    step: Annotated[str, typer.Argument(help="The step's text: its title, description and acceptance criteria.")],
+    step: Annotated[
+        str,
+        typer.Argument(metavar="STEP", help="The step's text: its title, description and acceptance criteria."),
+    ],
     files: Annotated[
-        list[str], typer.Option("--files", help="The files the step changes, from the repository root: a.py,b.py.")
+        list[str],
+        typer.Option(
+            "--files", metavar="PATHS", help="The files the step changes, from the repository root: a.py,b.py."
+        ),
     ],
     read: Annotated[
-        list[str] | None, typer.Option("--read", help="Files the step only reads (comma-separated or repeated).")
+        list[str] | None,
+        typer.Option("--read", metavar="PATHS", help="Files the step only reads (comma-separated or repeated)."),
     ] = None,
     tokens: Annotated[
-        int | None, typer.Option("--tokens", min=1, help="Token budget (default: context.step_tokens).")
+        int | None,
+        typer.Option(
+            "--tokens",
+            min=1,
+            metavar="N",
+            help=helped("Token budget.", "context.step_tokens, 24000", "GEARSHIFT_CONTEXT__STEP_TOKENS"),
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """What a step sees of its files: whole when small, else the parts it names, numbered."""
+    """What a step sees of its files: whole when small, else the parts it names, numbered.
+
+    Example: gearshift context "Add a timeout to Client.send" --files httpx/_client.py
+    """
     from gearshift.context.step_files import step_context
     from gearshift.context.tokens import counter_for
     from gearshift.paths import find_repo_root

@@ -1,17 +1,19 @@
-"""The workflow's commands: run, plan, implement, review, resume, runs, show, undo."""
+"""The workflow's commands: run, plan, implement, review, resume, followup."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from gearshift.cli.app import app
-from gearshift.cli.common import JsonOpt, load, open_ledger, print_json, say, spinner, stderr, stdout
+from gearshift.cli.common import load, say, short_id, spinner, stdout, width
+from gearshift.cli.ending import StepReport, finish, interrupted
 from gearshift.cli.options import (
     BaseUrl,
     EffortImplement,
@@ -25,6 +27,7 @@ from gearshift.cli.options import (
     Strategy,
     TestCmd,
     Transcript,
+    helped,
     settings_flags,
 )
 from gearshift.errors import UsageError
@@ -35,7 +38,8 @@ if TYPE_CHECKING:
 TaskArg = Annotated[
     str | None, typer.Argument(metavar="TASK", help="What to build or fix, in words; - reads it from standard input.")
 ]
-TaskFile = Annotated[Path | None, typer.Option("--task-file", help="Read the task from this file.")]
+TaskFile = Annotated[Path | None, typer.Option("--task-file", metavar="FILE", help="Read the task from this file.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Implement the plan without asking.")]
 MAX_TASK_CHARS = 64_000  # a task is a request, not a document: the planner can read files
 
 
@@ -63,15 +67,47 @@ RunArg = Annotated[
 ]
 
 
-@contextmanager
-def _workflow(record: Path | None = None, **given: Any) -> Iterator[Workflow]:
-    from gearshift.workflow import Workflow
+@dataclass
+class Session:
+    """A workflow opened for one command, and what it says as it goes."""
 
+    workflow: Workflow
+    report: StepReport
+
+    def resolve(self, part: str | None) -> str:
+        """The run a command works on; its steps committed from now on are told as they are made."""
+        run_id = self.workflow.runs.resolve(part)
+        self.report.attach(self.workflow, run_id)
+        return run_id
+
+    def short(self, run_id: str) -> str:
+        return short_id(self.workflow.ledger, run_id)
+
+
+@contextmanager
+def _session(record: Path | None = None, **given: Any) -> Iterator[Session]:
+    """The workflow, with each step's files said as it is committed; Ctrl-C ends in one line on how
+    to go on, exit 130."""
+    from gearshift.workflow import RunInterrupted, Workflow
+
+    report = StepReport()
     settings = load(settings_flags(**given)).settings
     with Workflow.open(
-        Path.cwd(), settings=settings, say=say, progress=spinner, ledger_path=_ledger_path(), record_to=record
+        Path.cwd(), settings=settings, say=report.say, progress=spinner, ledger_path=_ledger_path(), record_to=record
     ) as workflow:
-        yield workflow
+        report.attach(workflow)
+        session = Session(workflow, report)
+        try:
+            yield session
+        except RunInterrupted as stop:
+            report.flush()
+            say(interrupted(stop.run_id, session.short(stop.run_id), stop.status))
+            raise typer.Exit(130) from None
+        except KeyboardInterrupt:
+            say(interrupted(None, None))
+            raise typer.Exit(130) from None
+        finally:
+            report.flush()
 
 
 def _ledger_path() -> Path | None:
@@ -90,31 +126,39 @@ def _approve(yes: bool) -> Approve:
         from rich.markdown import Markdown
 
         stdout().print(Markdown(plan_md))
-        return typer.confirm(f"Implement this plan? (you can edit {path} first and answer later)", default=False)
+        try:
+            return typer.confirm(f"Implement this plan? (you can edit {path} first and answer later)", default=False)
+        except typer.Abort:  # Ctrl-C at the question: the run stays planned, and says how to go on
+            raise KeyboardInterrupt from None
 
     return approve
 
 
-def _phase_summary(workflow: Workflow, run_id: str) -> None:
+def _phase_summary(session: Session, run_id: str) -> None:
     from gearshift.report import phase_table
 
-    rows = workflow.ledger.phase_totals(run_id)
+    rows = session.workflow.ledger.phase_totals(run_id)
     if rows:
-        stdout().print(phase_table(rows, title=f"Run {run_id}: tokens per phase"))
+        title = f"Run {session.short(run_id)}: tokens per phase"
+        stdout().print(phase_table(rows, title=title, width=width()))
 
 
-def _finish_note(workflow: Workflow, run_id: str) -> None:
-    run = workflow.get_run(run_id)
-    if run.status == "done":
-        say(f"done: branch {run.branch}, review in {workflow.runs.review_markdown_path(run_id)}")
+def _ended(session: Session, run_id: str, *, planned_only: bool = False) -> None:
+    """The end of a command that ran the method: the table per phase, then where the user is."""
+    if planned_only:
+        say(f"plan only, no terminal to approve it on; next: gearshift implement {session.short(run_id)} (or --yes)")
+    _phase_summary(session, run_id)
+    finish(session.workflow, run_id, session.short(run_id))
 
 
 @app.command()
 def run(
     task: TaskArg = None,
     task_file: TaskFile = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Implement the plan without asking.")] = False,
-    worktree: Annotated[bool, typer.Option(help="Work in a separate git worktree; leave this checkout as is.")] = False,
+    yes: Yes = False,
+    worktree: Annotated[
+        bool, typer.Option("--worktree", help="Work in a separate git worktree; leave this checkout as is.")
+    ] = False,
     test_cmd: TestCmd = None,
     strategy: Strategy = None,
     effort_plan: EffortPlan = None,
@@ -128,24 +172,25 @@ def run(
     transcript: Transcript = None,
     record: Record = None,
 ) -> None:
-    """Plan at high effort, implement step by step at medium, review at high."""
+    """Plan, approve, implement step by step (a commit each), review against the plan.
+
+    Example: gearshift run "Add a --json flag to the list command" --test-cmd 'pytest -q'
+    """
     from gearshift.workflow import RunOptions
 
-    with _workflow(**locals()) as workflow:
-        result = workflow.run(
-            read_task(task, task_file), RunOptions(test_cmd=test_cmd, worktree=worktree), _approve(yes)
-        )
-        if result.status == "planned" and not yes:
-            say(f"plan only, no terminal to approve it on; next: gearshift implement {result.run_id} (or --yes)")
-        _phase_summary(workflow, result.run_id)
-        _finish_note(workflow, result.run_id)
+    with _session(**locals()) as session:
+        options = RunOptions(test_cmd=test_cmd, worktree=worktree)
+        result = session.workflow.run(read_task(task, task_file), options, _approve(yes))
+        _ended(session, result.run_id, planned_only=result.status == "planned" and not yes)
 
 
 @app.command()
 def plan(
     task: TaskArg = None,
     task_file: TaskFile = None,
-    worktree: Annotated[bool, typer.Option(help="Implement later in a separate git worktree.")] = False,
+    worktree: Annotated[
+        bool, typer.Option("--worktree", help="Implement later in a separate git worktree (a dirty tree is then fine).")
+    ] = False,
     test_cmd: TestCmd = None,
     strategy: Strategy = None,
     effort_plan: EffortPlan = None,
@@ -159,30 +204,57 @@ def plan(
     transcript: Transcript = None,
     record: Record = None,
 ) -> None:
-    """Make the plan and stop; edit .gearshift/runs/<id>/plan.md, then `gearshift implement`."""
+    """Make the plan and stop, to edit it before `gearshift implement` (prints the run's id).
+
+    Like `run`, it refuses uncommitted changes to tracked files unless --worktree.
+
+    Example: gearshift plan --task-file task.md --test-cmd 'pytest -q'
+    """
     from gearshift.workflow import RunOptions
 
-    with _workflow(**locals()) as workflow:
+    with _session(**locals()) as session:
+        workflow = session.workflow
         run_id = workflow.plan(read_task(task, task_file), RunOptions(test_cmd=test_cmd, worktree=worktree))
         typer.echo(run_id)
-        say(f"next: edit {workflow.runs.plan_markdown_path(run_id)} if you like, then: gearshift implement {run_id}")
+        plan_md = workflow.runs.plan_markdown_path(run_id)
+        say(f"next: edit {plan_md} if you like, then: gearshift implement {session.short(run_id)}")
 
 
 @app.command()
 def implement(
     run_arg: RunArg = None,
+    test_cmd: Annotated[
+        str | None,
+        typer.Option(
+            "--test-cmd", metavar="CMD", help=helped("Check run after each step, e.g. 'pytest -q'.", "the run's own")
+        ),
+    ] = None,
     provider: Provider = None,
     model: Model = None,
     base_url: BaseUrl = None,
     transcript: Transcript = None,
     record: Record = None,
 ) -> None:
-    """Implement a run's (edited) plan, step by step."""
-    with _workflow(**locals()) as workflow:
-        run_id = workflow.runs.resolve(run_arg)
-        workflow.implement(run_id)
-        say(f"implemented; next: gearshift review {run_id}")
-        _phase_summary(workflow, run_id)
+    """Implement a run's plan (plan.md as you left it), step by step, a commit each.
+
+    Example: gearshift implement 6bf7 --test-cmd 'pytest -q'
+    """
+    with _session(**locals()) as session:
+        run_id = session.resolve(run_arg)
+        if test_cmd is not None:
+            _set_test_cmd(session.workflow, run_id, test_cmd)
+        session.workflow.implement(run_id)
+        say(f"implemented; next: gearshift review {session.short(run_id)}")
+        _phase_summary(session, run_id)
+
+
+def _set_test_cmd(workflow: Workflow, run_id: str, test_cmd: str) -> None:
+    """The run's test command from now on; the base commit's verdict is taken again with it."""
+    from gearshift.checks import validate_command
+
+    validate_command(test_cmd, shell=workflow.settings.checks.shell)
+    if workflow.get_run(run_id).test_cmd != test_cmd:
+        workflow.runs.update(run_id, test_cmd=test_cmd, base_check=None)
 
 
 @app.command()
@@ -194,12 +266,17 @@ def review(
     transcript: Transcript = None,
     record: Record = None,
 ) -> None:
-    """Review a run's result against its plan."""
-    with _workflow(**locals()) as workflow:
-        run_id = workflow.runs.resolve(run_arg)
-        workflow.review(run_id)
-        typer.echo(workflow.runs.review_markdown_path(run_id).read_text(encoding="utf-8"))
-        _phase_summary(workflow, run_id)
+    """Review a run's result against its plan: runs its test command once more, then asks the model.
+
+    A review made again replaces review.md; the earlier one is kept as review.previous.md.
+
+    Example: gearshift review 6bf7
+    """
+    with _session(**locals()) as session:
+        run_id = session.resolve(run_arg)
+        session.workflow.review(run_id)
+        typer.echo(session.workflow.runs.review_markdown_path(run_id).read_text(encoding="utf-8"))
+        _ended(session, run_id)
 
 
 @app.command()
@@ -213,89 +290,45 @@ def resume(
     transcript: Transcript = None,
     record: Record = None,
 ) -> None:
-    """Continue an interrupted run where it stopped (a larger budget may be given)."""
-    with _workflow(**locals()) as workflow:
-        run_id = workflow.runs.resolve(run_arg)
-        workflow.resume(run_id, max_tokens=max_tokens, max_usd=max_usd)
-        _phase_summary(workflow, run_id)
-        _finish_note(workflow, run_id)
+    """Continue a run where it stopped: after Ctrl-C, a kill, a failure or the budget (raise it here).
 
-
-RUNS_JSON_KEYS = (
-    "id",
-    "task",
-    "strategy",
-    "status",
-    "steps_done",
-    "steps_total",
-    "tokens",
-    "cost_usd",
-    "branch",
-    "base_commit",
-    "created_at",
-    "message",
-)
+    Example: gearshift resume 6bf7 --max-tokens 400000
+    """
+    with _session(**locals()) as session:
+        run_id = session.resolve(run_arg)
+        session.workflow.resume(run_id, max_tokens=max_tokens, max_usd=max_usd)
+        _ended(session, run_id)
 
 
 @app.command()
-def runs(as_json: JsonOpt = False, limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 20) -> None:
-    """List runs: task, strategy, status, steps done, tokens, cost."""
-    with open_ledger() as ledger:
-        rows = ledger.runs(limit=limit)
-    if as_json:
-        print_json([{key: row[key] for key in RUNS_JSON_KEYS} for row in rows])
-        return
-    if not rows:
-        stderr().print('no runs yet; start one with: gearshift run "your task"')
-        return
-    from gearshift.report import runs_table
+def followup(
+    run_arg: RunArg = None,
+    yes: Yes = False,
+    test_cmd: Annotated[
+        str | None,
+        typer.Option("--test-cmd", metavar="CMD", help=helped("Check run after each step.", "the first run's")),
+    ] = None,
+    max_tokens: MaxTokens = None,
+    max_usd: MaxUsd = None,
+    provider: Provider = None,
+    model: Model = None,
+    base_url: BaseUrl = None,
+    transcript: Transcript = None,
+    record: Record = None,
+) -> None:
+    """Do what a run's review found still to do: a new run on top of its branch, planned one effort
+    level higher (xhigh after high), the reason recorded.
 
-    stdout().print(runs_table(rows))
+    It follows up steps the review found missing, partial or deviated, and issues of high or
+    critical severity; `gearshift show` prints them.
 
+    Example: gearshift followup 6bf7 --yes
+    """
+    from gearshift.workflow import RunOptions
 
-@app.command()
-def show(run_arg: RunArg = None, as_json: JsonOpt = False) -> None:
-    """A run: its plan, its steps with status and effort, its review, its tokens per phase."""
-    from gearshift.runs import RunStore
-
-    with open_ledger() as ledger:
-        run_id = ledger.resolve_run(run_arg)
-        row = ledger.get_run(run_id) or {}
-        # the artifacts are in the run's own repository, wherever the ledger was opened from
-        details = RunStore(Path(row.get("repo_root") or Path.cwd()), ledger).describe(run_id)
-        calls = ledger.calls(run_id=run_id)
-    from gearshift.report import step_attempts
-
-    attempts = step_attempts(calls)  # every call of each step: its implementation, retries, fixes
-    for step in details["steps"]:
-        step["calls"] = attempts.get(step["step_id"], [])
-    if as_json:
-        print_json(details)
-        return
-    from gearshift.report import findings_text, phase_table, route_text, run_panel, steps_table, tests_at_base_text
-
-    console = stdout()
-    console.print(run_panel(details["run"], details["plan"], details["review"]))
-    if details["route"]:
-        console.print(route_text(details["route"]))
-    if details["steps"]:
-        console.print(steps_table(details["steps"]))
-        if (probes := tests_at_base_text(details["steps"])) is not None:
-            console.print(probes)
-    if details["phases"]:
-        console.print(phase_table(details["phases"]))
-    if details["antipatterns"] is not None:
-        console.print(findings_text(details["antipatterns"]))
-
-
-@app.command()
-def undo(run_arg: RunArg = None) -> None:
-    """Put a run's branch back to its base commit (its commits stay reachable under refs/gearshift/undone/)."""
-    with _workflow() as workflow:
-        run_id = workflow.runs.resolve(run_arg)
-        old = workflow.undo(run_id)
-        run = workflow.get_run(run_id)
-        say(
-            f"branch {run.branch} is back at {(run.base_commit or '')[:10]}; the undone work is kept at"
-            f" refs/gearshift/undone/{run_id} ({old[:10]}): git switch -c restored refs/gearshift/undone/{run_id}"
-        )
+    with _session(**locals()) as session:
+        first_id = session.resolve(run_arg)
+        first = session.workflow.get_run(first_id)
+        options = RunOptions(test_cmd=test_cmd or first.test_cmd, worktree=first.worktree)
+        result = session.workflow.followup(first_id, options, _approve(yes))
+        _ended(session, result.run_id, planned_only=result.status == "planned" and not yes)
