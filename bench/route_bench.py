@@ -1,6 +1,11 @@
 """Task classification on real commit subjects, against a majority-class baseline.
 
     python bench/route_bench.py --repo PATH [--repo PATH ...] [--limit N]
+    python bench/route_bench.py --held-out --mirrors DIR     # the README's figures
+
+--held-out measures the repositories named under "held_out" in bench/task_words.lock.json, each at
+its pinned commit, from clones under DIR (DIR/owner+name/repo, DIR/owner+name or DIR/name): none
+of them was trained on.
 
 Keeps the feat/fix/refactor/docs/test commits of each repository (conventional-commit
 prefixes), strips the prefix, its scope and any PR number, classifies the rest with the
@@ -12,6 +17,7 @@ test -> testing. Goal: macro-F1 of 0.75 or better.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import subprocess
 import time
@@ -31,8 +37,8 @@ PREFIX = re.compile(r"^(feat|fix|refactor|docs|test)(\([^)]*\))?!?:\s*(.+)$")
 PR_NUMBER = re.compile(r"\s*\((?:#|[\w.-]+/[\w.-]+#)\d+\)\s*$|\s*#\d+\s*$")
 
 
-def labelled_subjects(repo: Path, limit: int | None) -> list[tuple[str, str]]:
-    args = ["git", "-C", str(repo), "log", "--no-merges", "--format=%s"]
+def labelled_subjects(repo: Path, limit: int | None, rev: str = "HEAD") -> list[tuple[str, str]]:
+    args = ["git", "-C", str(repo), "log", "--no-merges", "--format=%s", rev, "--"]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     pairs = []
     for subject in out.splitlines():
@@ -96,15 +102,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repo", action="append", type=Path, default=[], help="a git repository (repeatable)")
     parser.add_argument("--limit", type=int, default=None, help="at most this many commits per repository")
+    parser.add_argument("--held-out", action="store_true", help="the lock's held-out repositories (needs --mirrors)")
+    parser.add_argument("--mirrors", type=Path, help="a directory of clones, for --held-out")
     args = parser.parse_args()
-    repos = args.repo or [Path(__file__).resolve().parent.parent]
+    repos: list[tuple[str, Path, str]] = [(str(repo), repo, "HEAD") for repo in args.repo]
+    if args.held_out:
+        from train_task_words import LOCK, find_history
+
+        if args.mirrors is None:
+            parser.error("--held-out needs --mirrors DIR")
+        for entry in json.loads(LOCK.read_text(encoding="utf-8"))["held_out"]:
+            commit = entry["commit"]
+            repos.append((f"{entry['repo']}@{commit[:10]}", find_history(args.mirrors, entry["repo"]), commit))
+    repos = repos or [("this repository", Path(__file__).resolve().parent.parent, "HEAD")]
     everything: list[tuple[str, str]] = []
-    for repo in repos:
-        pairs = labelled_subjects(repo, args.limit)
+    for name, repo, rev in repos:
+        pairs = labelled_subjects(repo, args.limit, rev)
         if not pairs:
-            print(f"\n{repo}: no feat/fix/refactor/docs/test commits")
+            print(f"\n{name}: no feat/fix/refactor/docs/test commits")
             continue
-        report(str(repo), pairs)
+        report(name, pairs)
         everything += pairs
     if len(repos) > 1 and everything:
         report("all repositories", everything)
