@@ -114,7 +114,10 @@ def test_the_end_of_a_run_over_a_critical_issue_says_so_where_the_user_is_and_wh
     assert f"Run {short} done, but its review found 1 high or critical issue:" in out
     assert "  - [critical] sub is reversed for negatives (calc.py:4)" in out
     assert f"Run {short} done:" not in out  # never a plain "done" over a critical issue
-    assert f"This checkout is now on branch {branch} (the run's work; it started from main at {base})." in out
+    flat = " ".join(out.split())
+    assert f"This checkout is now on the run's branch {branch}; it started from main at {base}." in flat
+    ending = out[out.index(f"Run {short} done, but") :].splitlines()
+    assert max(len(line) for line in ending if "gearshift/" not in line) <= 80  # prose wraps; commands do not
     assert f"git diff {base}..{branch}" in out
     assert f"git switch main && git merge {branch}" in out
     assert f"gearshift undo {short} && git switch main" in out
@@ -143,7 +146,7 @@ def test_review_says_it_runs_the_tests_and_that_it_replaces_review_md(cli, repo:
     assert f"replacing the earlier review in {folder / 'review.md'}; it is kept as review.previous.md" in again.stderr
     assert (folder / "review.previous.md").read_text() == "my notes on the first review\n"
     assert "## Adherence to Plan" in again.stdout
-    assert "its review found 1 step not done as planned and 1 high or critical issue:" in again.stdout
+    assert "its review found 1 step not done as planned and 1 high or critical issue:" in " ".join(again.stdout.split())
     assert f"gearshift followup {run['id'][-4:]}" in again.stdout
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from gearshift.cli.common import say
+from gearshift.errors import GearshiftError
 
 if TYPE_CHECKING:
     from gearshift.followup import Findings
@@ -47,12 +48,15 @@ class StepReport:
         workflow, run_id = self.workflow, self.run_id or self._newest()
         if workflow is None or run_id is None:
             return
-        run = workflow.get_run(run_id)
-        for step in workflow.runs.steps(run_id):
-            if step.commit_sha and step.status == "done" and (run_id, step.step_id) not in self.told:
-                self.told.add((run_id, step.step_id))
-                files = step_files(run.checkout or workflow.root, step.commit_sha)
-                say(f"step {step.step_id}: committed {step.commit_sha[:7]}: {files_text(files)}")
+        try:
+            run = workflow.get_run(run_id)
+            for step in workflow.runs.steps(run_id):
+                if step.commit_sha and step.status == "done" and (run_id, step.step_id) not in self.told:
+                    self.told.add((run_id, step.step_id))
+                    files = step_files(run.checkout or workflow.root, step.commit_sha)
+                    say(f"step {step.step_id}: committed {step.commit_sha[:7]}: {files_text(files)}")
+        except GearshiftError:  # what a step changed is worth a line, never a run
+            return
 
     def _newest(self) -> str | None:
         if self.workflow is None:
@@ -108,22 +112,39 @@ def finish(workflow: Workflow, run_id: str, short: str) -> None:
         return
     found = review_findings(workflow, run_id)
     steps = [step for step in workflow.runs.steps(run_id) if step.status == "done"]
-    lines = [f"Run {short} done: {len(steps)} step{'s' if len(steps) != 1 else ''} on branch {run.branch}."]
+    lines = prose(f"Run {short} done: {len(steps)} step{'s' if len(steps) != 1 else ''} on branch {run.branch}.")
     if found:
-        lines[0] = f"Run {short} done, but its review found {found.summary()}:"
+        lines = prose(f"Run {short} done, but its review found {found.summary()}:")
         serious = found.steps + found.issues
-        lines += [f"  - {text}" for text in serious[:SHOWN_FINDINGS]]
-        if len(serious) > SHOWN_FINDINGS:
-            lines.append(f"  - and {len(serious) - SHOWN_FINDINGS} more")
+        more = [f"and {len(serious) - SHOWN_FINDINGS} more"] if len(serious) > SHOWN_FINDINGS else []
+        for text in serious[:SHOWN_FINDINGS] + more:
+            lines += prose(text, first="  - ", rest="    ")
     elif found is not None:
-        lines.append("Its review found no step unfinished and no high or critical issue.")
+        lines += prose("Its review found no step unfinished and no high or critical issue.")
     lines += ["", *where(workflow, run, short)]
     if found:
         lines += [
             "",
-            f"To do what the review found, planned one effort level higher: gearshift followup {short}",
+            *prose(f"To do what the review found, planned one effort level higher: gearshift followup {short}"),
         ]
     typer.echo("\n".join(lines))
+
+
+def prose(text: str, first: str = "", rest: str = "") -> list[str]:
+    """Words wrapped to the width of the output (after ``first``, then ``rest``); a gearshift command at
+    the end of them is never split."""
+    from gearshift.cli.common import width
+
+    command = text.find("gearshift ")
+    words = [*text[:command].split(), text[command:]] if command >= 0 else text.split()
+    limit = width()
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 1 + len(word) <= limit:
+            lines[-1] += " " + word
+        else:
+            lines.append((rest if lines else first) + word)
+    return lines
 
 
 def where(workflow: Workflow, run: RunState, short: str) -> list[str]:
@@ -136,15 +157,13 @@ def where(workflow: Workflow, run: RunState, short: str) -> list[str]:
     origin = started_from(root, run)
     branch = str(run.branch)
     if run.worktree:
-        lines = [f"The work is on branch {branch}, in the worktree {run.checkout}; this checkout is on {current}."]
+        lines = prose(f"The work is on branch {branch}, in the worktree {run.checkout}; this checkout is on {current}.")
         keep = f"git merge {branch}" if current == origin else f"git switch {origin} && git merge {branch}"
+    elif current == branch:
+        lines = prose(f"This checkout is now on the run's branch {branch}; it started from {origin} at {base}.")
+        keep = f"git switch {origin} && git merge {branch}"
     else:
-        lines = [
-            f"This checkout is now on branch {current}"
-            + (f" (the run's work; it started from {origin} at {base})." if current == branch else ".")
-        ]
-        if current != branch:
-            lines.append(f"The run's work is on branch {branch}.")
+        lines = prose(f"This checkout is on {current}; the run's work is on branch {branch}.")
         keep = f"git switch {origin} && git merge {branch}"
     review = _relative(workflow.runs.review_markdown_path(run.id))
     lines += [
