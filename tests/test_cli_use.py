@@ -47,6 +47,16 @@ def test_help_fits_80_columns_with_an_example_and_no_placeholders(cli, monkeypat
     assert all(not option.endswith("…") for option in options)
 
 
+@pytest.mark.parametrize("command", [[], ["config"], ["route"], ["map"], ["compare"], ["suite"], ["suite", "run"]])
+def test_every_other_help_fits_80_columns_too(cli, monkeypatch, command: list[str]) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "80")
+    text = cli(*command, "--help").stdout
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert not re.search(r"<\w+( range)?>|\{\w+\}|\[\[|…", text)
+    for example in re.findall(r"Example: (.*(?:\\\n.*)*)", text):  # a long example goes on after a backslash
+        assert all(line.endswith(" \\") for line in example.splitlines()[:-1])
+
+
 def test_each_option_says_its_default_and_environment_variable(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("COLUMNS", "80")
     text = " ".join(cli("run", "--help").stdout.split())

@@ -7,6 +7,8 @@ shows each command's first sentence whole.
 
 from __future__ import annotations
 
+import inspect
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,6 +33,9 @@ def _metavar(param: click.Parameter) -> str:
 class Command(TyperCommand):
     """A command whose help names values by metavar (``--db FILE``, ``TASK``) and never by type; its
     usage line writes an argument as ``TASK``, or ``[TASK]`` when it may be left out."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        _help_text(self.help, formatter)
 
     def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
@@ -79,9 +84,36 @@ class Group(TyperGroup):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        _help_text(self.help, formatter)
+
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         Command.format_options(self, ctx, formatter)  # type: ignore[arg-type]
         self.format_commands(ctx, formatter)
+
+
+def _help_text(text: str | None, formatter: click.HelpFormatter) -> None:
+    """The help's paragraphs, rewrapped, but for an example: a command too long for a line goes on
+    the next one after a backslash, as a shell takes it, never split inside an argument."""
+    paragraphs = inspect.cleandoc(text or "").partition("\f")[0].split("\n\n")
+    if not any(p.strip() for p in paragraphs):
+        return
+    formatter.write_paragraph()
+    with formatter.indentation():
+        room = formatter.width - formatter.current_indent - 2
+        kept = [_example(p, room) if p.startswith("Example:") else p for p in paragraphs if p.strip()]
+        formatter.write_text("\n\n".join(kept))
+
+
+def _example(paragraph: str, room: int) -> str:
+    words = re.findall(r"""(?:[^\s"']+|"[^"]*"|'[^']*')+""", paragraph)
+    lines = [words[0]]
+    for word in words[1:]:
+        if len(lines[-1]) + 1 + len(word) <= room:
+            lines[-1] += " " + word
+        else:
+            lines.append("    " + word)
+    return "\b\n" + " \\\n".join(lines)
 
 
 def _first_sentence(text: str) -> str:
@@ -119,7 +151,7 @@ app = _typer(
     name="gearshift",
     help=(
         "Plan at high effort, implement at medium, review at high; every model call recorded.\n\n"
-        "Example: gearshift run \"Add a --json flag to the list command\" --test-cmd 'pytest -q'"
+        "Example: gearshift run \"Add a --json flag to list\" --test-cmd 'pytest -q'"
     ),
     no_args_is_help=True,
 )

@@ -174,7 +174,7 @@ def run(
 ) -> None:
     """Plan, approve, implement step by step (a commit each), review against the plan.
 
-    Example: gearshift run "Add a --json flag to the list command" --test-cmd 'pytest -q'
+    Example: gearshift run "Add a --json flag to list" --test-cmd 'pytest -q'
     """
     from gearshift.workflow import RunOptions
 
