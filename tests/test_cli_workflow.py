@@ -39,7 +39,7 @@ def test_run_yes_then_runs_show_and_undo(cli, repo: Path, fake_api: FakeAPI) -> 
     assert "100%" in result.stdout
 
     [run] = json.loads(cli("runs", "--json").stdout)
-    assert (run["status"], run["steps_done"], run["steps_total"], run["strategy"]) == ("done", 3, 3, "high-medium-high")
+    assert (run["status"], run["steps_done"], run["steps_total"], run["strategy"]) == ("done", 3, 3, "auto")
     assert run["tokens"] > 0
 
     shown = json.loads(cli("show", run["id"][:12], "--json").stdout)

@@ -30,7 +30,7 @@ def test_defaults_follow_the_seed(hermetic: Path) -> None:
     loaded = load_settings(environ={})
     s = loaded.settings
     assert s.model == "gpt-5.4"
-    assert s.strategy == "high-medium-high"
+    assert s.strategy == "auto"  # the route decides; where it has no say, the seed's high -> medium -> high
     assert s.for_phase("plan").effort is Effort.HIGH
     assert s.for_phase("implement").effort is Effort.MEDIUM
     assert s.for_phase("fix").effort is Effort.MEDIUM
@@ -145,8 +145,8 @@ def test_outside_a_repository_the_working_directory_config_counts(hermetic: Path
 def test_describe_shows_sources_and_resolved_phases(hermetic: Path) -> None:
     rows = {key: (value, source) for key, value, source in describe(load_settings(environ={}, flags={"model": "m"}))}
     assert rows["model"] == ("m", "flag")
-    assert rows["strategy"] == ("high-medium-high", "default")
-    assert rows["resolved.plan"] == ("openai m @ high", "strategy high-medium-high")
+    assert rows["strategy"] == ("auto", "default")
+    assert rows["resolved.plan"] == ("openai m @ high", "strategy auto")
 
 
 @given(st.sampled_from(list(STRATEGIES)), st.sampled_from(PHASES), st.sampled_from(list(Effort)))

@@ -21,6 +21,7 @@ _EXPORTS = {
     # the method
     "Workflow": "gearshift.workflow",
     "RunOptions": "gearshift.workflow",
+    "RunInterrupted": "gearshift.workflow",
     "RunResult": "gearshift.runs",
     "RunStatus": "gearshift.runs",
     "PhaseUsage": "gearshift.runs",
@@ -71,6 +72,7 @@ __all__ = [
     "ReplyFormatError",
     "Request",
     "Review",
+    "RunInterrupted",
     "RunOptions",
     "RunResult",
     "RunStatus",
@@ -106,7 +108,7 @@ if TYPE_CHECKING:
     from gearshift.review import Review
     from gearshift.runs import PhaseUsage, RunResult, RunStatus, StepResult
     from gearshift.settings import Settings, load_settings
-    from gearshift.workflow import RunOptions, Workflow
+    from gearshift.workflow import RunInterrupted, RunOptions, Workflow
 
 
 def __getattr__(name: str) -> Any:

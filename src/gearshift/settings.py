@@ -30,7 +30,7 @@ from gearshift.errors import ConfigError
 from gearshift.models import registry
 from gearshift.models.config import ProviderSettings
 from gearshift.paths import find_repo_root, gearshift_home
-from gearshift.strategies import PHASES, STRATEGIES
+from gearshift.strategies import DEFAULT_STRATEGY, PHASES, STRATEGIES
 
 DEFAULT_MODEL = "gpt-5.4"  # the model the seed article names
 # A provider whose API does not serve DEFAULT_MODEL gets its own default, unless a model is set.
@@ -149,7 +149,7 @@ class PriceSettings(_Strict):
 class Settings(_Strict):
     provider: str = "openai"
     model: str = DEFAULT_MODEL
-    strategy: str = "high-medium-high"
+    strategy: str = DEFAULT_STRATEGY  # auto: the route decides each phase, and security steps, by the seed's matrix
     effort: Effort = Field(Effort.MEDIUM, description="effort of a single `gearshift ask`")
     phases: PhasesSettings = Field(default_factory=PhasesSettings)
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)  # the built-ins' tables

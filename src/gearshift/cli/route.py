@@ -35,7 +35,10 @@ def route_command(
     transcript: Transcript = None,
 ) -> None:
     """Show the task type and the effort of each phase, with the rule behind every choice, and what
-    `gearshift run` will do under the current settings (strategy auto follows the route)."""
+    `gearshift run` will do under the current settings (strategy auto follows the route).
+
+    Example: gearshift route "Add JWT authentication to the API" --json
+    """
     from gearshift.gateway import Gateway
     from gearshift.models import make_provider
     from gearshift.paths import find_repo_root
@@ -125,7 +128,10 @@ def map_command(
     top: Annotated[int | None, typer.Option("--top", min=1, help="List the K best files, whatever the budget.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """What the planner sees: files ranked by relevance to the task, with their key symbols."""
+    """What the planner sees: files ranked by relevance to the task, with their key symbols.
+
+    Example: gearshift map "Add a timeout to Client.send" --tokens 8000
+    """
     from gearshift.context.budget import map_budget
     from gearshift.context.repomap import build_map
     from gearshift.paths import cache_dir, find_repo_root
