@@ -107,16 +107,11 @@ def compare(
         for strategy in strategies
     ]
     write_order(directory, strategies)
-    recorder = Recorder(ledger, state_dir(root) / "runs", directory)
-
-    def recorded(spec: CellSpec, outcome: Any) -> None:
-        row = recorder.record(spec, outcome)
-        if on_row is not None:
-            on_row(spec, row)
+    recorder = Recorder(ledger, state_dir(root) / "runs", directory, on_row=on_row)
 
     run_cells(
         specs,
-        recorded,
+        recorder.record,
         executor=options.executor,
         jobs=options.jobs,
         providers=providers,

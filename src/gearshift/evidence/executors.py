@@ -17,7 +17,7 @@ from gearshift.evidence.cell import CellOutcome, CellSpec, run_cell
 from gearshift.evidence.records import error_row
 from gearshift.models import Provider
 
-OnOutcome = Callable[[CellSpec, CellOutcome], None]
+OnOutcome = Callable[[CellSpec, CellOutcome], object]
 OnStart = Callable[[CellSpec], None]
 EXECUTORS = ("local", "ray")
 

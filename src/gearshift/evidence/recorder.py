@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,17 @@ ORDER = "strategies.json"
 
 
 class Recorder:
-    def __init__(self, ledger: Ledger, runs_dir: Path, out_dir: Path, *, model_name: str = "gearshift") -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        runs_dir: Path,
+        out_dir: Path,
+        *,
+        model_name: str = "gearshift",
+        on_row: Callable[[CellSpec, dict[str, Any]], None] | None = None,
+    ) -> None:
         self.ledger = ledger
+        self.on_row = on_row  # told of each row once it is on disk (the CLI prints a line)
         self.runs_dir = runs_dir  # artifacts of run R go to runs_dir / R
         self.out_dir = out_dir
         self.model_name = model_name
@@ -48,6 +58,8 @@ class Recorder:
             _put_prediction(self.out_dir / PREDICTIONS / f"{spec.strategy}{suffix}.jsonl", prediction)
         _append(self.out_dir / RESULTS, outcome.row)
         self.rows.append(outcome.row)
+        if self.on_row is not None:
+            self.on_row(spec, outcome.row)
         return outcome.row
 
 

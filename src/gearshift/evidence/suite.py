@@ -86,16 +86,11 @@ def run_suite(
     for cell in plan.cells:
         _mirror(cell.source)
     with Ledger(out_dir / "ledger.db") as ledger:
-        recorder = Recorder(ledger, out_dir / "runs", out_dir)
-
-        def recorded(spec: CellSpec, outcome: Any) -> None:
-            row = recorder.record(spec, outcome)
-            if on_row is not None:
-                on_row(spec, row)
+        recorder = Recorder(ledger, out_dir / "runs", out_dir, on_row=on_row)
 
         run_cells(
             plan.cells,
-            recorded,
+            recorder.record,
             executor=options.executor,
             jobs=options.jobs,
             providers=providers,
