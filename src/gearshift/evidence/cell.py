@@ -77,11 +77,10 @@ def run_cell(spec: CellSpec, providers: Provider | Mapping[str, Provider] | None
     started = time.monotonic()
     try:
         return _run_and_judge(spec, providers, started)
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt | SystemExit):
-            raise
+    except Exception as exc:  # Ctrl-C and exits go on up
         detail = str(exc).strip().splitlines()
         line = f"{type(exc).__name__}: {detail[0] if detail else ''}".strip(": ")
+        spec.directory.mkdir(parents=True, exist_ok=True)
         (spec.directory / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
         row = error_row(
             task=spec.task,
