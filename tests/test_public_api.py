@@ -91,3 +91,20 @@ def test_a_provider_by_name_serves_only_the_phases_that_name_it(tmp_path: Path) 
         calls = workflow.ledger.calls(run_id=run_id)
     assert [(c["phase"], c["provider"]) for c in calls] == [("plan", "planner")]
     assert model.asked == ["plan"]
+
+
+def test_a_comparison_through_the_public_api(tmp_path: Path) -> None:
+    from gearshift.ledger import Ledger
+
+    repo = make_repo(tmp_path / "repo")
+    settings = gearshift.load_settings(cwd=repo).settings
+    options = gearshift.CompareOptions(strategies=("high", "medium"), test_cmd=TEST_CMD)
+    with Ledger(repo / ".gearshift" / "ledger.db") as ledger:
+        comparison = gearshift.compare(
+            repo, TASK, options, settings=settings, ledger=ledger, providers=ScriptedModel().provider()
+        )
+    assert isinstance(comparison, gearshift.Comparison)
+    rows = comparison.to_json()["results"]
+    assert [(r["strategy"], r["status"]) for r in rows] == [("high", "done"), ("medium", "done")]
+    summary = gearshift.summarize(rows, "high")
+    assert summary["strategies"]["medium"]["tokens"]["total"] > 0

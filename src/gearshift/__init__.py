@@ -29,6 +29,14 @@ _EXPORTS = {
     "Plan": "gearshift.plan",
     "Step": "gearshift.plan",
     "Review": "gearshift.review",
+    # evidence: strategies compared on your own tasks
+    "compare": "gearshift.evidence.compare",
+    "CompareOptions": "gearshift.evidence.compare",
+    "Comparison": "gearshift.evidence.compare",
+    "SuiteOptions": "gearshift.evidence.suite",
+    "plan_suite": "gearshift.evidence.suite",
+    "run_suite": "gearshift.evidence.suite",
+    "summarize": "gearshift.evidence.summary",
     # one call
     "ask": "gearshift.ask",
     "AskOptions": "gearshift.ask",
@@ -58,6 +66,8 @@ _EXPORTS = {
 __all__ = [
     "AskOptions",
     "BudgetReached",
+    "CompareOptions",
+    "Comparison",
     "ConfigError",
     "EditError",
     "Effort",
@@ -80,13 +90,18 @@ __all__ = [
     "Step",
     "StepFailed",
     "StepResult",
+    "SuiteOptions",
     "Usage",
     "UsageError",
     "Workflow",
     "__version__",
     "ask",
+    "compare",
     "load_settings",
     "make_provider",
+    "plan_suite",
+    "run_suite",
+    "summarize",
 ]
 
 if TYPE_CHECKING:
@@ -103,6 +118,9 @@ if TYPE_CHECKING:
         StepFailed,
         UsageError,
     )
+    from gearshift.evidence.compare import CompareOptions, Comparison, compare
+    from gearshift.evidence.suite import SuiteOptions, plan_suite, run_suite
+    from gearshift.evidence.summary import summarize
     from gearshift.models import JsonSchema, Provider, Reply, Request, Usage, make_provider
     from gearshift.plan import Plan, Step
     from gearshift.review import Review
