@@ -114,7 +114,9 @@ def test_undo_twice_keeps_the_saved_work(tmp_path: Path) -> None:
     assert git(repo, "rev-parse", f"refs/gearshift/undone/{run_id}").strip() == head
 
 
-@pytest.mark.parametrize("situation", ["no commits", "a rebase in progress", "another run working here"])
+@pytest.mark.parametrize(
+    "situation", ["no commits", "a rebase in progress", "another run working here", "a stale index.lock"]
+)
 def test_what_can_be_checked_for_free_is_checked_before_the_first_paid_call(tmp_path: Path, situation: str) -> None:
     from filelock import FileLock
 
@@ -126,6 +128,8 @@ def test_what_can_be_checked_for_free_is_checked_before_the_first_paid_call(tmp_
         make_repo(repo)
     if situation == "a rebase in progress":
         (repo / ".git" / "rebase-merge").mkdir()
+    if situation == "a stale index.lock":
+        (repo / ".git" / "index.lock").write_text("")
     model = ScriptedModel()
     wf = workflow(repo, model=model)
     lock = repo / ".gearshift" / "locks" / "checkout.lock"

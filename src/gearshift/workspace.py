@@ -86,10 +86,15 @@ def preflight(root: Path, *, use_worktree: bool) -> None:
     and (in this checkout) no uncommitted changes to tracked files."""
     head(root)
     asked = [arg for marker, _ in _OPERATIONS for arg in ("--git-path", marker)]
-    places = git(root, "rev-parse", *asked).splitlines()
+    *places, lock = git(root, "rev-parse", *asked, "--git-path", "index.lock").splitlines()
     for (_, operation), place in zip(_OPERATIONS, places, strict=True):
         if (root / place).exists():  # a relative place is relative to root; an absolute one stays as it is
             raise UsageError(f"a {operation} is in progress in this repository; finish or abort it first")
+    if (root / lock).exists():  # found now, not at the first commit after a paid plan
+        raise UsageError(
+            f"git's {lock} is there from a git command that stopped; if no git command is running"
+            " in this repository, delete that file and run gearshift again"
+        )
     if not use_worktree:
         refuse_uncommitted(root)
 
