@@ -24,9 +24,10 @@ def test_migrations_build_the_documented_schema(tmp_path: Path) -> None:
     with Ledger(tmp_path / "l.db") as ledger:
         schema = ledger.schema()
         assert ledger.applied_migrations() == [name for name, _ in MIGRATIONS]
-    # the call's text after the contract's columns, added by its own migration
-    assert schema["calls"] == [*CALL_COLUMNS, *TEXT_COLUMNS] == [*CALL_COLUMNS, "request_json", "reply_json"]
-    assert MIGRATIONS[-1][0] == "0004_call_text"
+    # the contract's columns and the call's text, each added by its own migration (cost_source last)
+    assert sorted(schema["calls"]) == sorted([*CALL_COLUMNS, *TEXT_COLUMNS])
+    assert TEXT_COLUMNS == ("request_json", "reply_json") and not set(TEXT_COLUMNS) & set(CALL_COLUMNS)
+    assert schema["calls"][-1] == "cost_source" and MIGRATIONS[-1][0] == "0005_cost_source"
     assert schema["schema_migrations"] == ["name", "applied_at"]
 
 

@@ -117,7 +117,7 @@ def test_an_older_ledger_gains_the_columns_and_its_calls_have_no_text(
             assert read_only.call_records() == []  # no columns yet: nothing kept, no error
     monkeypatch.undo()
     with Ledger(path) as ledger:
-        assert ledger.applied_migrations()[-1] == "0004_call_text"
+        assert "0004_call_text" in ledger.applied_migrations()
         call = ledger.get_call(1)
         assert call is not None and (call["request"], call["reply"]) == (None, None)
 

@@ -60,7 +60,8 @@ class ProviderError(GearshiftError):
     """A model call failed after the SDK's own retries.
 
     ``status`` is what the ledger records; ``usage`` is set when the provider billed tokens for
-    the failed call (an incomplete or malformed reply), so the ledger still accounts for them.
+    the failed call (an incomplete or malformed reply), so the ledger still accounts for them;
+    ``native_cost_usd`` when the provider itself said what the failed call cost (an agent CLI).
     """
 
     def __init__(
@@ -70,11 +71,13 @@ class ProviderError(GearshiftError):
         status: str = "error",
         request_id: str | None = None,
         usage: Any = None,
+        native_cost_usd: float | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.request_id = request_id
         self.usage = usage
+        self.native_cost_usd = native_cost_usd
 
 
 class ReplyFormatError(ProviderError):

@@ -31,6 +31,8 @@ from gearshift.secrets import mask
 Progress = Callable[[str], AbstractContextManager[Any]]
 # Told how many secret values were masked out of a call's request, when there were any.
 OnMasked = Callable[["CallSite", int], None]
+# Told of every call once it is in the ledger: its row, and when it started (seconds since the epoch).
+CallObserver = Callable[[CallRecord, float], None]
 Parsed = TypeVar("Parsed")
 
 
@@ -69,6 +71,8 @@ class Gateway:
         self._on_masked = on_masked
         self.budgets: dict[str, Budget] = {}  # run id -> its budget
         self.masked_values = 0  # secret values masked out of requests so far
+        # told of each call after its ledger row is written, e.g. telemetry's span for it
+        self.observers: list[CallObserver] = []
         self._lock = threading.Lock()
 
     def check_budget(self, run_id: str | None, upcoming: Request | None = None) -> None:
@@ -102,7 +106,7 @@ class Gateway:
         request, masked = self._masked(request, site)
         self.check_budget(site.run_id, request)
         effort_sent = nearest_supported(request.effort, provider.supported_efforts(request.model))
-        started = time.monotonic()
+        started, started_at = time.monotonic(), time.time()
         came_back: Reply | None = None  # a reply that came back, even if it then fails to parse
         try:
             shown = f" ({masked} secret values masked)" if masked else ""
@@ -125,6 +129,8 @@ class Gateway:
                 request_id=exc.request_id,
                 error=exc.message,
                 reply=came_back,
+                native_cost=exc.native_cost_usd,
+                started_at=started_at,
             )
             raise
         cost = self._record(
@@ -138,6 +144,8 @@ class Gateway:
             latency_ms=reply.latency_ms or int((time.monotonic() - started) * 1000),
             request_id=reply.request_id,
             reply=reply,
+            native_cost=reply.native_cost_usd,
+            started_at=started_at,
         )
         return dataclasses.replace(reply, cost_usd=cost)
 
@@ -179,33 +187,43 @@ class Gateway:
         request_id: str | None,
         error: str | None = None,
         reply: Reply | None = None,
+        native_cost: float | None = None,
+        started_at: float = 0.0,
     ) -> float | None:
-        """The call's ledger row; ``request`` is the masked one, as the provider got it."""
-        price = self.prices.get(request.model) or self.prices.get(model)
-        cost = cost_usd(model, usage, provider.billing, price)
+        """The call's ledger row; ``request`` is the masked one, as the provider got it. The cost is the
+        provider's own figure where it gives one (an agent CLI), else the price table's, else none."""
+        cost: float | None = native_cost
+        if cost is not None:
+            source = "native"
+        else:
+            price = self.prices.get(request.model) or self.prices.get(model)
+            cost = cost_usd(model, usage, provider.billing, price)
+            source = "none" if cost is None else "table"
         keep = self.keep_text
-        self.ledger.record_call(
-            CallRecord(
-                run_id=site.run_id,
-                phase=site.phase,
-                step=site.step,
-                provider=provider.name,
-                model=model,
-                effort_requested=request.effort.value,
-                effort_sent=effort_sent.value if effort_sent else None,
-                input_tokens=usage.input_tokens,
-                cached_tokens=usage.cached_tokens,
-                output_tokens=usage.output_tokens,
-                reasoning_tokens=usage.reasoning_tokens,
-                cost_usd=cost,
-                latency_ms=latency_ms,
-                request_id=request_id,
-                status=status,
-                error=error,
-                request=request_record(provider.name, request) if keep else None,
-                reply=reply_record(reply) if keep and reply is not None else None,
-            )
+        record = CallRecord(
+            run_id=site.run_id,
+            phase=site.phase,
+            step=site.step,
+            provider=provider.name,
+            model=model,
+            effort_requested=request.effort.value,
+            effort_sent=effort_sent.value if effort_sent else None,
+            input_tokens=usage.input_tokens,
+            cached_tokens=usage.cached_tokens,
+            output_tokens=usage.output_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+            cost_usd=cost,
+            cost_source=source,
+            latency_ms=latency_ms,
+            request_id=request_id,
+            status=status,
+            error=error,
+            request=request_record(provider.name, request) if keep else None,
+            reply=reply_record(reply) if keep and reply is not None else None,
         )
+        self.ledger.record_call(record)
+        for observer in self.observers:
+            observer(record, started_at)
         return cost
 
 

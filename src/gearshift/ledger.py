@@ -33,6 +33,7 @@ CALL_COLUMNS = (
     "output_tokens",
     "reasoning_tokens",
     "cost_usd",
+    "cost_source",
     "latency_ms",
     "request_id",
     "status",
@@ -58,6 +59,7 @@ class CallRecord:
     output_tokens: int = 0
     reasoning_tokens: int = 0
     cost_usd: float | None = None
+    cost_source: str | None = None  # 'native', 'table' or 'none': see gateway.CostSource
     latency_ms: int | None = None
     request_id: str | None = None
     error: str | None = None

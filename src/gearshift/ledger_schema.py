@@ -91,6 +91,8 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     ("0004_call_text", "ALTER TABLE calls ADD COLUMN request_json TEXT; ALTER TABLE calls ADD COLUMN reply_json TEXT;"),
+    # where cost_usd came from: 'native' (the provider's own figure), 'table' (the price table), 'none'
+    ("0005_cost_source", "ALTER TABLE calls ADD COLUMN cost_source TEXT;"),
 ]
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gearshift.models import registry
-from gearshift.models.base import Billing, JsonSchema, Provider, Reply, Request, Usage
+from gearshift.models.base import Billing, JsonSchema, Provider, Reply, Request, Usage, Workspace
 from gearshift.models.registry import register_provider
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ __all__ = [
     "Reply",
     "Request",
     "Usage",
+    "Workspace",
     "make_provider",
     "register_provider",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from gearshift.effort import Effort
@@ -63,6 +64,20 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class Workspace:
+    """The directory an agent provider (a CLI that reads and edits files itself) works in.
+
+    API providers ignore it: they see only the request's text. ``writable`` is true only where a
+    phase lets the agent edit (implement, fix), and gearshift inspects and may roll back what it
+    changed. ``log_dir`` is where the agent's raw event stream is kept, with the run.
+    """
+
+    root: Path
+    writable: bool = False
+    log_dir: Path | None = None
+
+
+@dataclass(frozen=True)
 class Request:
     instructions: str
     input: str
@@ -74,6 +89,7 @@ class Request:
     # "none": the tools stay declared (the turns name them) but the model must answer now.
     tool_choice: Literal["auto", "none"] = "auto"
     turns: tuple[Turn, ...] = ()  # the rounds since ``input``: tool calls and their results
+    workspace: Workspace | None = None  # for agent providers: where to look (and, if writable, edit)
 
 
 @dataclass(frozen=True)
@@ -112,6 +128,8 @@ class Reply:
     cost_usd: float | None = None  # set by the gateway from the price table; None if unknown
     tool_calls: tuple[ToolCall, ...] = ()  # the model asks for these before it answers
     echo: tuple[dict[str, Any], ...] = ()  # see Turn.echo
+    # what the provider itself says the call cost (an agent CLI's own figure); wins over the price table
+    native_cost_usd: float | None = None
 
 
 class Provider(Protocol):
@@ -145,6 +163,12 @@ class Provider(Protocol):
 
 # What a provider must have; checked on objects made by plug-in factories, which mypy never sees.
 PROVIDER_MEMBERS = ("name", "billing", "supported_efforts", "complete", "context_window")
+
+
+def edits_files(provider: Provider) -> bool:
+    """Whether ``provider`` is an agent that edits the workspace itself (attribute ``edits_files``),
+    rather than answering with edit blocks; a provider that does not say answers with text."""
+    return getattr(provider, "edits_files", False) is True
 
 
 def supports_tools(provider: Provider, model: str) -> bool:

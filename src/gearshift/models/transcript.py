@@ -19,7 +19,7 @@ from typing import Any
 
 from gearshift.effort import Effort
 from gearshift.errors import ProviderError, UsageError
-from gearshift.models.base import Billing, Provider, Reply, Request, ToolCall, Usage, supports_tools
+from gearshift.models.base import Billing, Provider, Reply, Request, ToolCall, Usage, edits_files, supports_tools
 from gearshift.secrets import count_masked
 
 # The fields of a request that must match for a recorded reply to stand in for a real one. The
@@ -78,6 +78,7 @@ class RecordingProvider:
         self._path = path
         self._lock = threading.Lock()
         self.name = inner.name
+        self.edits_files = edits_files(inner)  # an agent stays an agent when its calls are recorded
 
     @property
     def billing(self) -> Billing | None:
