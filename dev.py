@@ -9,7 +9,9 @@ python3 dev.py bench   run the benchmarks in bench/
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -36,6 +38,32 @@ def ensure_environment() -> None:
         stamp.write_text(wanted)
 
 
+# The agent CLIs whose real binaries the tests run against loopback servers (tests/agent_binaries.py
+# finds them here); installed from the npm registry when npm is on the machine, else those tests skip.
+AGENT_CLIS = {"@openai/codex": "0.169.0", "@anthropic-ai/claude-code": "2.1.328"}
+AGENTS = ROOT / ".cache" / "agents"
+
+
+def ensure_agent_clis() -> None:
+    """Install the pinned agent CLIs into .cache/agents; again only when the pins change."""
+    stamp = AGENTS / ".installed"
+    wanted = json.dumps(AGENT_CLIS, sort_keys=True)
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        print("npm not found: the tests of the real agent CLIs will be skipped", flush=True)
+        return
+    print(f"installing {', '.join(AGENT_CLIS)} into .cache/agents ...", flush=True)
+    AGENTS.mkdir(parents=True, exist_ok=True)
+    packages = [f"{name}@{version}" for name, version in AGENT_CLIS.items()]
+    quiet = ["--no-audit", "--no-fund", "--loglevel=error", "--prefix", str(AGENTS)]
+    if subprocess.run([npm, "install", *quiet, *packages], cwd=ROOT).returncode == 0:
+        stamp.write_text(wanted)
+    else:
+        print("npm install failed: the tests of the real agent CLIs will be skipped", flush=True)
+
+
 def run(*command: str) -> None:
     result = subprocess.run(command, cwd=ROOT)
     if result.returncode != 0:
@@ -51,6 +79,7 @@ def demo() -> None:
 
 
 def test() -> None:
+    ensure_agent_clis()
     run(tool("ruff"), "check", "src", "tests", "bench", "examples", "dev.py")
     run(tool("ruff"), "format", "--check", "src", "tests", "bench", "examples", "dev.py")
     run(tool("mypy"))

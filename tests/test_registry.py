@@ -53,7 +53,11 @@ def test_entry_points_are_read_once_and_only_for_other_names(monkeypatch: pytest
     assert registry.is_known("replay") and reads == []
     assert registry.is_known("far-away")  # an underscore in the entry point's name reads as a hyphen
     assert not registry.is_known("nearby")
-    assert registry.provider_names() == ("openai", "openai-chat", "anthropic", "replay", "far-away")
+    assert registry.provider_names() == (
+        *("openai", "openai-chat", "anthropic", "replay"),
+        *("codex", "claude-code", "gemini-cli", "command", "manual"),
+        "far-away",
+    )
     assert reads == [registry.ENTRY_POINT_GROUP]
 
 

@@ -34,7 +34,11 @@ from gearshift.strategies import DEFAULT_STRATEGY, PHASES, STRATEGIES
 
 DEFAULT_MODEL = "gpt-5.4"  # the model the seed article names
 # A provider whose API does not serve DEFAULT_MODEL gets its own default, unless a model is set.
-PROVIDER_DEFAULT_MODELS = {"anthropic": "claude-opus-5-5"}
+# "default": the agent's or program's own choice of model (gearshift passes none)
+PROVIDER_DEFAULT_MODELS = {
+    "anthropic": "claude-opus-5-5",
+    **dict.fromkeys(("claude-code", "gemini-cli", "command", "manual"), "default"),
+}
 
 
 # Environment variables that steer gearshift itself rather than hold settings.

@@ -24,6 +24,14 @@ class ProviderSettings(BaseModel):
     max_retries: int = Field(2, ge=0, le=10)
     efforts: tuple[Effort, ...] | None = None
     transcript: str | None = None
+    # agent CLIs (codex, claude-code, gemini-cli) and the command provider
+    command: str | None = Field(None, description="the program to run, e.g. codex or 'my-llm --json'")
+    shell: bool = Field(False, description="command provider: run the command through a shell")
+    usage_file: str | None = Field(None, description="command provider: a file the program writes its usage to")
+    max_turns: int | None = Field(None, gt=0, description="agent turns one call may take, where the CLI bounds them")
+    max_budget_usd: float | None = Field(None, gt=0, description="USD one agent call may spend, where the CLI has it")
+    extra_args: tuple[str, ...] = Field((), description="more arguments for the agent CLI")
+    clipboard: bool = Field(True, description="manual provider: also put each prompt on the clipboard")
 
     @field_validator("efforts", mode="before")
     @classmethod

@@ -63,6 +63,36 @@ def _replay(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPol
     return ReplayProvider(Path(config.transcript))
 
 
+def _codex(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy) -> Provider:
+    from gearshift.models.agents.codex import Codex
+
+    return Codex(config, environ)
+
+
+def _claude_code(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy) -> Provider:
+    from gearshift.models.agents.claude_code import ClaudeCode
+
+    return ClaudeCode(config, environ)
+
+
+def _gemini_cli(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy) -> Provider:
+    from gearshift.models.agents.gemini_cli import GeminiCLI
+
+    return GeminiCLI(config, environ)
+
+
+def _command(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy) -> Provider:
+    from gearshift.models.agents.command import CommandProvider
+
+    return CommandProvider(config, environ)
+
+
+def _manual(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy) -> Provider:
+    from gearshift.models.agents.manual import ManualProvider
+
+    return ManualProvider(config, environ)
+
+
 # Built-ins take their typed settings, the environment (for API keys) and the rule for where a key
 # may go (gearshift.trust), not a bare table.
 _BUILTINS: dict[str, Callable[[ProviderSettings, Mapping[str, str], KeyPolicy], Provider]] = {
@@ -70,6 +100,12 @@ _BUILTINS: dict[str, Callable[[ProviderSettings, Mapping[str, str], KeyPolicy], 
     "openai-chat": _openai_chat,
     "anthropic": _anthropic,
     "replay": _replay,
+    # agent CLIs the user already has, any program, and a person at a chat window (models/agents/)
+    "codex": _codex,
+    "claude-code": _claude_code,
+    "gemini-cli": _gemini_cli,
+    "command": _command,
+    "manual": _manual,
 }
 BUILTIN_PROVIDERS = tuple(_BUILTINS)
 
