@@ -12,6 +12,7 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from gearshift import antipatterns, workspace
@@ -26,7 +27,8 @@ from gearshift.effort import Effort
 from gearshift.errors import BudgetReached, EditError, StepFailed
 from gearshift.gateway import CallSite
 from gearshift.models import Request
-from gearshift.phases import PhaseContext
+from gearshift.models.base import edits_files
+from gearshift.phases import PhaseContext, implement_agent
 from gearshift.phases.implement_prompts import build_fix_request, build_retry_request, build_step_request
 from gearshift.plan import Plan, Step
 from gearshift.probe import BaseProbe, find_test_files, probe_at_base
@@ -121,18 +123,30 @@ def _apply_with_retries(
     ctx: PhaseContext, run: RunState, step: Step, request: Request, phase: str, checkout: workspace.Checkout
 ) -> list[str]:
     """Ask for edits and apply them all or none; a reply that does not apply goes back with the reason."""
+    provider = ctx.provider(phase)
+    agent = edits_files(provider)  # an agent CLI edits the checkout itself; gearshift inspects what it did
+    if agent:
+        request = implement_agent.agent_request(request, checkout.path, ctx.runs.directory(run.id) / "agent")
     attempt = request
     tries = ctx.settings.checks.edit_retries
     problem = ""
     for _ in range(tries):
-        reply = ctx.gateway.call(ctx.provider(phase), attempt, CallSite(phase=phase, run_id=run.id, step=step.id))
+        site = CallSite(phase=phase, run_id=run.id, step=step.id)
         try:
+            if agent:
+                record = partial(_about_to_write, ctx, run, step)
+                return implement_agent.edit(ctx, provider, attempt, site, checkout.path, record)
+            reply = ctx.gateway.call(provider, attempt, site)
             blocks = parse_edit_blocks(reply.text)
             _about_to_write(ctx, run, step, [block.path for block in blocks])
             return apply_edit_blocks(checkout.path, blocks)
         except EditError as exc:
             problem = exc.message
-            attempt = build_retry_request(request, reply.text, problem)
+            attempt = (
+                implement_agent.retry_request(request, problem)
+                if agent
+                else build_retry_request(request, reply.text, problem)
+            )
     first_line = problem.splitlines()[0]
     what = f"step {step.id} ({step.title}): the model's edits did not apply after {tries} tries ({first_line})."
     if phase == "fix":  # the step's own edits are on disk: say so, and notice when a person finishes them

@@ -25,12 +25,14 @@ QUOTED_PROBLEM_CHARS = 2_000
 # start and its end; a fifth of what the whole output would take, and the part that matters.
 FAILURE_CHARS = 8_000
 
-INSTRUCTIONS = f"""\
+ROLE = """\
 You are the implementation phase of a coding workflow. A plan was made at depth; your job is
 to carry out exactly one step of it. Follow the plan exactly: do not re-architect, do not add
 layers, options or abstractions the step does not ask for, do not second-guess the plan's
-decisions, and do not work on other steps.
+decisions, and do not work on other steps."""
 
+# How a model answers; an agent that edits the checkout itself is told otherwise (implement_agent.py).
+EDIT_FORMAT = f"""\
 Answer with edit blocks only, one block per change, each in this form:
 
 path/to/file.py
@@ -46,6 +48,8 @@ create a new file, leave SEARCH empty. Paths are relative to the repository root
 A file too large to show whole is shown in parts: each line with its number (`  42 | code`),
 the lines left out marked (`… lines 120-480 not shown …`). The numbers and the `| ` after them
 are not part of the file: never copy them into SEARCH. SEARCH only in lines shown."""
+
+INSTRUCTIONS = f"{ROLE}\n\n{EDIT_FORMAT}"
 
 
 def render_step(step: Step) -> str:

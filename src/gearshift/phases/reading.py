@@ -18,7 +18,16 @@ from typing import Any, TypeVar
 from gearshift.context.tokens import CHARS_PER_TOKEN, estimate_tokens
 from gearshift.errors import ProviderError
 from gearshift.gateway import CallSite
-from gearshift.models.base import Provider, Request, ToolCall, ToolResult, Turn, supports_tools
+from gearshift.models.base import (
+    Provider,
+    Request,
+    ToolCall,
+    ToolResult,
+    Turn,
+    Workspace,
+    edits_files,
+    supports_tools,
+)
 from gearshift.phases import PhaseContext
 from gearshift.settings import Settings
 from gearshift.tools import listing, run_tool
@@ -66,6 +75,10 @@ def converse(
     root: Path,
 ) -> Parsed:
     """The phase's answer, parsed: after reading ``root`` through tools where the provider takes them."""
+    if edits_files(provider):  # an agent CLI reads the repository itself: run it there, read-only
+        log_dir = ctx.runs.directory(site.run_id) / "agent" if site.run_id else None
+        in_place = dataclasses.replace(build(True), tools=(), workspace=Workspace(root, log_dir=log_dir))
+        return ctx.gateway.call_structured(provider, in_place, site, parse)
     request = build(True)
     if not _can_read(ctx, provider, request.model):
         return ctx.gateway.call_structured(provider, build(False), site, parse)

@@ -96,6 +96,11 @@ def run_program(
     return Finished(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), time.monotonic() - started)
 
 
+def _name(process: subprocess.Popen[bytes]) -> str:
+    args = process.args
+    return Path(str(args[0] if isinstance(args, list) else args)).name
+
+
 def _start(argv: list[str], cwd: Path, env: Mapping[str, str], what: str) -> subprocess.Popen[bytes]:
     where = f" (set {what})" if what else ""
     try:
@@ -160,7 +165,7 @@ def _collect(
                     sink.write(chunk)
                 if len(out) + len(err) > MAX_OUTPUT_BYTES:
                     raise ProviderError(
-                        f"{process.args[0] if isinstance(process.args, list) else process.args}: wrote more than"
+                        f"{_name(process)}: wrote more than"
                         f" {MAX_OUTPUT_BYTES // 2**20} MB of output; stopped it",
                         status="error",
                     )
