@@ -76,7 +76,8 @@ def test_a_whole_run_through_an_agent_that_edits_its_checkout(tmp_path: Path) ->
     assert (repo / "README.md").exists()
     # plan and review ran read-only in the repository; steps and the fix were told to edit in place
     plan, *work, review = agent.requests
-    assert plan.workspace is not None and plan.workspace.root == repo and not plan.workspace.writable
+    for reader in (plan, review):
+        assert reader.workspace is not None and reader.workspace.root == repo and not reader.workspace.writable
     assert all(r.workspace is not None and r.workspace.writable for r in work)
     assert "edit blocks" not in work[0].instructions and "Make the change yourself" in work[0].instructions
     assert work[0].workspace is not None and work[0].workspace.log_dir == flow.runs.directory(run_id) / "agent"
