@@ -22,6 +22,7 @@ CONTRACT_KEYS = [
     "output_tokens",
     "reasoning_tokens",
     "cost_usd",
+    "cost_source",  # native (the provider's own figure), table or none
     "latency_ms",
     "request_id",
     "status",

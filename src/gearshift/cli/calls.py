@@ -10,7 +10,7 @@ import typer
 
 from gearshift.cli.app import app, config_app
 from gearshift.cli.common import load, open_ledger, print_json, run_names, say, spinner, stderr, stdout, width
-from gearshift.cli.options import BaseUrl, Record, Transcript, helped
+from gearshift.cli.options import BaseUrl, Command, Record, Transcript, helped
 from gearshift.errors import UsageError
 
 
@@ -37,7 +37,11 @@ def ask(
         str | None,
         typer.Option(
             metavar="NAME",
-            help=helped("openai, openai-chat, anthropic, replay or a plug-in.", "openai", "GEARSHIFT_PROVIDER"),
+            help=helped(
+                "openai, openai-chat, anthropic, codex, claude-code, gemini-cli, command, manual, replay or a plug-in.",
+                "openai",
+                "GEARSHIFT_PROVIDER",
+            ),
         ),
     ] = None,
     model: Annotated[
@@ -57,6 +61,7 @@ def ask(
         typer.Option(metavar="FILE", help="JSON schema file; the reply must be an object that fits it."),
     ] = None,
     transcript: Transcript = None,
+    command: Command = None,
     record: Record = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the reply and its accounting as JSON.")] = False,
 ) -> None:
@@ -73,6 +78,8 @@ def ask(
     flags: dict[str, Any] = {"provider": provider}
     if transcript is not None:
         flags["providers.replay.transcript"] = str(transcript)
+    if command is not None:
+        flags["providers.command.command"] = command
     if base_url is not None:
         flags[f"providers.{provider or load().settings.provider}.base_url"] = base_url
     loaded = load(flags)

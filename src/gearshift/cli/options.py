@@ -67,7 +67,8 @@ Provider = Annotated[
     typer.Option(
         metavar="NAME",
         help=helped(
-            "openai, openai-chat, anthropic, replay or an installed plug-in, for every phase.",
+            "openai, openai-chat, anthropic, codex, claude-code, gemini-cli, command, manual, replay"
+            " or an installed plug-in, for every phase.",
             "openai",
             "GEARSHIFT_PROVIDER",
         ),
@@ -98,6 +99,18 @@ Transcript = Annotated[
         ),
     ),
 ]
+Command = Annotated[
+    str | None,
+    typer.Option(
+        "--command",
+        metavar="CMD",
+        help=helped(
+            "The program --provider command runs: the prompt on its stdin, the reply on its stdout,"
+            " e.g. 'my-llm --json'.",
+            env="GEARSHIFT_PROVIDERS__COMMAND__COMMAND",
+        ),
+    ),
+]
 Record = Annotated[Path | None, typer.Option(metavar="FILE", help="Append every call to a transcript file (JSONL).")]
 
 
@@ -120,6 +133,8 @@ def settings_flags(**given: Any) -> dict[str, Any]:
         flags[f"phases.{phase}.model"] = given.get("model")
     if given.get("transcript"):
         flags["providers.replay.transcript"] = str(given["transcript"])
+    if given.get("command"):
+        flags["providers.command.command"] = given["command"]
     if given.get("base_url"):
         flags[f"providers.{provider or load().settings.provider}.base_url"] = given["base_url"]
     return {key: value for key, value in flags.items() if value is not None}

@@ -16,6 +16,7 @@ from gearshift.cli.common import load, say, short_id, spinner, stdout, width
 from gearshift.cli.ending import StepReport, finish, interrupted
 from gearshift.cli.options import (
     BaseUrl,
+    Command,
     EffortImplement,
     EffortPlan,
     EffortReview,
@@ -170,6 +171,7 @@ def run(
     model: Model = None,
     base_url: BaseUrl = None,
     transcript: Transcript = None,
+    command: Command = None,
     record: Record = None,
 ) -> None:
     """Plan, approve, implement step by step (a commit each), review against the plan.
@@ -202,6 +204,7 @@ def plan(
     model: Model = None,
     base_url: BaseUrl = None,
     transcript: Transcript = None,
+    command: Command = None,
     record: Record = None,
 ) -> None:
     """Make the plan and stop, to edit it before `gearshift implement` (prints the run's id).
@@ -233,6 +236,7 @@ def implement(
     model: Model = None,
     base_url: BaseUrl = None,
     transcript: Transcript = None,
+    command: Command = None,
     record: Record = None,
 ) -> None:
     """Implement a run's plan (plan.md as you left it), step by step, a commit each.
@@ -264,6 +268,7 @@ def review(
     model: Model = None,
     base_url: BaseUrl = None,
     transcript: Transcript = None,
+    command: Command = None,
     record: Record = None,
 ) -> None:
     """Review a run's result against its plan: runs its test command once more, then asks the model.
@@ -288,6 +293,7 @@ def resume(
     model: Model = None,
     base_url: BaseUrl = None,
     transcript: Transcript = None,
+    command: Command = None,
     record: Record = None,
 ) -> None:
     """Continue a run where it stopped: after Ctrl-C, a kill, a failure or the budget (raise it here).
@@ -314,6 +320,7 @@ def followup(
     model: Model = None,
     base_url: BaseUrl = None,
     transcript: Transcript = None,
+    command: Command = None,
     record: Record = None,
 ) -> None:
     """Do what a run's review found still to do: a new run on top of its branch, planned one effort
