@@ -31,6 +31,7 @@ from gearshift.models import registry
 from gearshift.models.config import ProviderSettings
 from gearshift.paths import find_repo_root, gearshift_home
 from gearshift.strategies import DEFAULT_STRATEGY, PHASES, STRATEGIES
+from gearshift.telemetry.config import TelemetrySettings
 
 DEFAULT_MODEL = "gpt-5.4"  # the model the seed article names
 # A provider whose API does not serve DEFAULT_MODEL gets its own default, unless a model is set.
@@ -162,6 +163,7 @@ class Settings(_Strict):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     context: ContextSettings = Field(default_factory=ContextSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)  # OpenTelemetry traces
     pricing: dict[str, PriceSettings] = Field(default_factory=dict, description="model -> its price")
     trusted_urls: list[str] = Field(default_factory=list, description="URLs a repository may send your API key to")
     _plugin_tables: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)

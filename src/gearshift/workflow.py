@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gearshift import checkout as run_checkout
-from gearshift import followup, workspace
+from gearshift import followup, telemetry, workspace
 from gearshift.checks import validate_command
 from gearshift.effort import Effort
 from gearshift.errors import BudgetReached, GearshiftError, ProviderError, ReplyFormatError, StepFailed, UsageError
@@ -92,6 +92,7 @@ class Workflow:
         # a cost budget is checked against prices: the settings' own, unless the gateway was given others
         gateway.prices = {**settings.pricing, **gateway.prices}
         gateway.keep_text = gateway.keep_text and settings.ledger.keep_text
+        telemetry.attach(gateway, settings)  # call spans, when traces are asked for (set up once per process)
         self.runs = RunStore(root, ledger)
         self._environ = environ
         self._record_to = record_to
@@ -127,7 +128,8 @@ class Workflow:
 
     def run(self, task: str, options: RunOptions | None = None, approve: Approve | None = None) -> RunResult:
         """Plan, ask ``approve`` (default: yes), implement, review."""
-        return self._carry_out(self.plan(task, options or RunOptions()), approve)
+        with telemetry.run("run"):
+            return self._carry_out(self.plan(task, options or RunOptions()), approve)
 
     def followup(self, run_id: str, options: RunOptions | None = None, approve: Approve | None = None) -> RunResult:
         """A new run on top of this run's branch whose task is what its review found still to do (steps
@@ -136,10 +138,11 @@ class Workflow:
         options = options or RunOptions()
         wanted = followup.prepare(self.root, self.runs, run_id)
         efforts = {**options.efforts, "plan": wanted.plan_effort}
-        new_id = self.plan(wanted.task, replace(options, efforts=efforts, base=wanted.base))
-        self.runs.save_json(new_id, "followup.json", wanted.record(run_id))
-        self._say(f"follow-up of {run_id}: plan at {wanted.plan_effort}, because {wanted.reason}")
-        return self._carry_out(new_id, approve)
+        with telemetry.run("followup"):
+            new_id = self.plan(wanted.task, replace(options, efforts=efforts, base=wanted.base))
+            self.runs.save_json(new_id, "followup.json", wanted.record(run_id))
+            self._say(f"follow-up of {run_id}: plan at {wanted.plan_effort}, because {wanted.reason}")
+            return self._carry_out(new_id, approve)
 
     def _carry_out(self, run_id: str, approve: Approve | None) -> RunResult:
         """A planned run: ask ``approve`` (default: yes), implement, review."""
@@ -169,7 +172,7 @@ class Workflow:
             return self.result(run_id)
         if status == RunStatus.UNDONE:
             raise UsageError(f"run {run_id} was undone; start a new run instead")
-        with _interruptible(self.runs, run_id):
+        with _interruptible(self.runs, run_id), telemetry.run("resume"):
             if status == RunStatus.PLANNING or not self.runs.has_plan(run_id):
                 self._plan(self._start(run_id))  # interrupted, or failed, before a plan was saved
             if status not in (RunStatus.IMPLEMENTED, RunStatus.REVIEWING):
@@ -184,7 +187,7 @@ class Workflow:
         options = options or RunOptions()
         if not task.strip():
             raise UsageError('the task is empty: say what to build, e.g. gearshift run "Add a --json flag"')
-        settings = self._settings_for(options)
+        settings = _settings_for(self.settings, options)
         test_cmd = options.test_cmd or settings.checks.test_cmd
         self._preflight(
             settings, worktree=options.worktree, max_usd=options.max_usd or settings.budget.max_usd, test_cmd=test_cmd
@@ -205,8 +208,8 @@ class Workflow:
         )
         run = self._start(run_id)
         context = self._context(settings)
-        with _interruptible(self.runs, run_id):
-            with self._failures(run_id, _plan_failure):
+        with _interruptible(self.runs, run_id), telemetry.run("plan"):
+            with telemetry.phase("route", run), self._failures(run_id, _plan_failure):
                 run = route_phase.decide(context, run)
             self._plan(run, context)
         return run_id
@@ -234,7 +237,7 @@ class Workflow:
                 )
 
     def _plan(self, run: RunState, context: PhaseContext | None = None) -> Plan:
-        with self._failures(run.id, _plan_failure):
+        with telemetry.phase("plan", run), self._failures(run.id, _plan_failure):
             return plan_phase.make_plan(context or self._context(), run)
 
     # --- phase 2: implement ---------------------------------------------------------------------
@@ -249,14 +252,15 @@ class Workflow:
         if not self.runs.has_plan(run_id):  # interrupted while it planned
             raise UsageError(f"run {run_id} has no plan yet; gearshift resume {run_id} makes one and goes on")
         context = self._context()
-        with _interruptible(self.runs, run_id), run_checkout.lock(context, run):
+        with _interruptible(self.runs, run_id), run_checkout.lock(context, run), telemetry.phase("implement", run):
             plan = self._reconcile_plan(run)
             checkout, run = run_checkout.prepare(context, run)
             self.runs.update(run_id, status=RunStatus.IMPLEMENTING, message=None)
             implement_phase.check_base(context, run, checkout)
             with self._failures(run_id, _step_failure(run_id)):
                 for step in plan.steps:
-                    implement_phase.implement_step(context, run, plan, step, checkout)
+                    with telemetry.step(run, step.id):
+                        implement_phase.implement_step(context, run, plan, step, checkout)
             implement_phase.record_antipatterns(context, self.get_run(run_id), plan, checkout)
         self.runs.update(run_id, status=RunStatus.IMPLEMENTED, message=None)
 
@@ -286,7 +290,7 @@ class Workflow:
             raise UsageError(f"run {run_id} has not been implemented yet: gearshift implement {run_id}")
         plan = self.runs.load_plan(run_id)
         context = self._context()
-        with _interruptible(self.runs, run_id), run_checkout.lock(context, run):
+        with _interruptible(self.runs, run_id), run_checkout.lock(context, run), telemetry.phase("review", run):
             checkout, run = run_checkout.prepare(context, run)
             self.runs.update(run_id, status=RunStatus.REVIEWING, message=None)
             with self._failures(run_id, _review_failure(run_id)):
@@ -352,13 +356,6 @@ class Workflow:
     def _context(self, settings: Settings | None = None) -> PhaseContext:
         return PhaseContext(self.root, settings or self.settings, self.gateway, self.runs, self._provider, self._say)
 
-    def _settings_for(self, options: RunOptions) -> Settings:
-        """The settings with this run's choices on top, validated like any other layer."""
-        overrides: dict[str, Any] = {"phases": {phase: {"effort": e} for phase, e in options.efforts.items()}}
-        if options.strategy is not None:
-            overrides["strategy"] = options.strategy
-        return self.settings.merged(overrides) if options.strategy or options.efforts else self.settings
-
     def _provider(self, name: str) -> Provider:
         if self._only is not None:
             return self._only
@@ -366,6 +363,14 @@ class Workflow:
         if name not in self._providers:
             self._providers[name] = make_provider(name, self.settings, environ=self._environ, record_to=self._record_to)
         return self._providers[name]
+
+
+def _settings_for(settings: Settings, options: RunOptions) -> Settings:
+    """The settings with this run's choices on top, validated like any other layer."""
+    overrides: dict[str, Any] = {"phases": {phase: {"effort": e} for phase, e in options.efforts.items()}}
+    if options.strategy is not None:
+        overrides["strategy"] = options.strategy
+    return settings.merged(overrides) if options.strategy or options.efforts else settings
 
 
 @contextmanager
