@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from fakeapi import FakeAPI
 
-_FOREIGN_PREFIXES = ("OPENAI_", "ANTHROPIC_", "GEARSHIFT_")
+_FOREIGN_PREFIXES = ("OPENAI_", "ANTHROPIC_", "GEARSHIFT_", "OTEL_")  # OTEL_: a developer's collector
 
 
 @pytest.fixture(autouse=True)

@@ -46,6 +46,9 @@ def ask(
         effort=opts.effort or settings.effort,
         schema=opts.schema,
     )
+    from gearshift import telemetry
+
+    telemetry.attach(gateway, settings, environ)  # an ask is a call span of its own, when traces are on
     return gateway.call(provider, request, CallSite(phase="ask"))
 
 
