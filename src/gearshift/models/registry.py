@@ -66,7 +66,7 @@ def _replay(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPol
 def _codex(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy) -> Provider:
     from gearshift.models.agents.codex import Codex
 
-    return Codex(config, environ)
+    return Codex(config, environ, policy)
 
 
 def _claude_code(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy) -> Provider:
