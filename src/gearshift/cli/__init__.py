@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from gearshift.cli import apply, calls, context, evidence, history, route, runs  # noqa: F401  (importing them registers their commands)
+from gearshift.cli import apply, calls, context, evidence, history, mcp, route, runs  # noqa: F401  (importing them registers their commands)
 from gearshift.cli.app import app, click, house_style
 from gearshift.errors import GearshiftError
 
