@@ -19,7 +19,7 @@ from gearshift.errors import ProviderError, UsageError
 from gearshift.gateway import CallSite, Gateway
 from gearshift.ledger import Ledger
 from gearshift.models import JsonSchema, Request, Workspace
-from gearshift.models.agents.claude_code import ClaudeCode
+from gearshift.models.agents.claude_code import ClaudeCode, read_usage
 from gearshift.models.agents.prompt import READ_ONLY
 from gearshift.models.base import Billing, Usage
 from gearshift.models.config import ProviderSettings
@@ -28,8 +28,9 @@ from gearshift.plan import plan_json_schema
 FAKE = Path(__file__).parent / "fake_agents" / "claude_fake.py"
 SESSION = "c95305dc-bddb-4eb6-8a69-fe320a68736e"
 PLAN_SCHEMA = JsonSchema(name="plan", schema=plan_json_schema())
-# the fake's usage: 1200 fresh + 300 cache read + 50 cache write in; 400 out, 150 of it thinking
-USAGE = Usage(input_tokens=1550, cached_tokens=300, output_tokens=400, reasoning_tokens=150)
+# the fake's modelUsage summed: 1200 + 90 fresh, 300 cache read, 50 cache write in; 400 + 12 out, 150 of it
+# thinking (the small model's tokens count: Claude Code's cost is of both)
+USAGE = Usage(input_tokens=1640, cached_tokens=300, output_tokens=412, reasoning_tokens=150)
 
 
 @pytest.fixture
@@ -179,9 +180,9 @@ def test_the_gateway_records_the_effort_the_tokens_and_claudes_own_cost(fake_cla
         "ok",
     )
     assert (row["input_tokens"], row["cached_tokens"], row["output_tokens"], row["reasoning_tokens"]) == (
-        1550,
+        1640,
         300,
-        400,
+        412,
         150,
     )
     assert (row["request_id"], row["cost_usd"], row["cost_source"]) == (SESSION, 0.0421, "native")
@@ -197,6 +198,19 @@ def test_without_structured_output_the_result_text_is_the_answer(
     monkeypatch.setenv("FAKE_CLAUDE_TEXT", "```json\n" + json.dumps(REVIEW) + "\n```")
     reply = claude().complete(request(schema=JsonSchema("review", {"type": "object"})), Effort.HIGH)
     assert json.loads(reply.text) == REVIEW
+
+
+def test_without_model_usage_the_usage_object_is_read() -> None:
+    usage = {
+        "input_tokens": 10,
+        "cache_read_input_tokens": 5,
+        "cache_creation_input_tokens": 2,
+        "output_tokens": 7,
+        "output_tokens_details": {"thinking_tokens": 3},
+    }
+    assert read_usage({"usage": usage}) == Usage(input_tokens=17, cached_tokens=5, output_tokens=7, reasoning_tokens=3)
+    assert read_usage({"usage": usage, "modelUsage": {}}) == read_usage({"usage": usage})
+    assert read_usage({}) == Usage()
 
 
 @pytest.mark.parametrize(
@@ -244,7 +258,7 @@ def test_an_api_error_quotes_claude_and_is_recorded_with_its_status(
         f"claude-code failed (success) (session {SESSION}):"
         " API Error: 429 This request would exceed your account's rate limit."
     )
-    assert caught.value.status == "rate_limited"
+    assert (caught.value.status, caught.value.usage) == ("rate_limited", Usage())
     [row] = ledger.calls()
     assert (row["status"], row["cost_usd"], row["cost_source"]) == ("rate_limited", 0.0, "native")
 
@@ -289,7 +303,7 @@ def test_a_plan_that_wrote_a_file_is_refused(
         Gateway(ledger).call(claude(), request(workspace=Workspace(root=repo)), CallSite(phase="plan"))
     assert caught.value.status == "refused"
     [row] = ledger.calls()
-    assert (row["status"], row["input_tokens"], row["cost_usd"]) == ("refused", 1550, 0.0421)
+    assert (row["status"], row["input_tokens"], row["cost_usd"]) == ("refused", 1640, 0.0421)
 
 
 def test_the_result_is_kept_with_the_run(fake_claude: Path, repo: Path, tmp_path: Path) -> None:
@@ -371,5 +385,5 @@ def test_a_whole_run_through_the_cli_with_claude_code(  # type: ignore[no-untype
         calls = ledger.calls(run_id=run["id"])
     assert len(calls) == 5
     assert all(c["provider"] == "claude-code" and c["status"] == "ok" for c in calls)
-    assert all((c["input_tokens"], c["output_tokens"], c["cost_source"]) == (1550, 400, "native") for c in calls)
+    assert all((c["input_tokens"], c["output_tokens"], c["cost_source"]) == (1640, 412, "native") for c in calls)
     assert "def sub(a, b)" in git(repo, "show", "HEAD~1:calc.py")

@@ -23,6 +23,7 @@ CONTRACT_KEYS = [
     "reasoning_tokens",
     "cost_usd",
     "cost_source",  # native (the provider's own figure), table or none
+    "usage_source",  # reported, or estimated (counted offline)
     "latency_ms",
     "request_id",
     "status",

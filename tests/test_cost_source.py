@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,6 +44,31 @@ def test_the_price_table_prices_a_call_without_a_figure_of_its_own(tmp_path: Pat
 def test_an_unpriced_call_says_so(tmp_path: Path) -> None:
     [call] = _calls(tmp_path, _reply(None))
     assert (call["cost_usd"], call["cost_source"]) == (None, "none")
+
+
+def test_tokens_counted_offline_are_marked_as_estimates(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "l.db") as ledger:
+        gateway = Gateway(ledger)
+        gateway.call(FunctionProvider(lambda r: "counted here"), REQUEST, CallSite("ask"))  # estimated usage
+        gateway.call(FunctionProvider(lambda r: "given", usage=Usage(5, 0, 1)), REQUEST, CallSite("ask"))
+        assert [c["usage_source"] for c in reversed(ledger.calls())] == ["estimated", "reported"]
+
+
+def test_a_provider_that_talks_to_the_user_gets_no_spinner(tmp_path: Path) -> None:
+    shown: list[str] = []
+
+    @contextmanager
+    def spinner(label: str) -> Iterator[None]:
+        shown.append(label)
+        yield
+
+    person = FunctionProvider(lambda r: "typed by a person")
+    person.interactive = True  # type: ignore[attr-defined]
+    with Ledger(tmp_path / "l.db") as ledger:
+        gateway = Gateway(ledger, progress=spinner)
+        gateway.call(person, REQUEST, CallSite("ask"))
+        gateway.call(FunctionProvider(lambda r: "a model"), REQUEST, CallSite("ask"))
+    assert len(shown) == 1 and shown[0].startswith("function")
 
 
 def test_a_failed_call_keeps_the_cost_its_provider_reported(tmp_path: Path) -> None:

@@ -141,5 +141,8 @@ def test_an_unknown_provider_lists_the_built_ins_and_the_plug_ins(site: Path, he
     result = _gearshift(site, hermetic, "ask", "--provider", "gemini", "hello")
 
     assert result.returncode == 2
-    assert "unknown provider 'gemini': choose one of openai, openai-chat, anthropic, replay, echo," in result.stderr
+    assert (
+        "unknown provider 'gemini': choose one of openai, openai-chat, anthropic, replay,"
+        " codex, claude-code, gemini-cli, command, manual, echo," in result.stderr
+    )
     assert "echo-unimportable" in result.stderr

@@ -110,7 +110,12 @@ class Gateway:
         came_back: Reply | None = None  # a reply that came back, even if it then fails to parse
         try:
             shown = f" ({masked} secret values masked)" if masked else ""
-            with self._progress(f"{provider.name} {request.model} @ {effort_sent}{shown}"):
+            # a provider that talks to the user (manual) gets the terminal to itself: no spinner over it
+            quiet = getattr(provider, "interactive", False) is True
+            progress = (
+                nullcontext() if quiet else self._progress(f"{provider.name} {request.model} @ {effort_sent}{shown}")
+            )
+            with progress:
                 reply = came_back = provider.complete(request, effort_sent)
             # a reply that asks to read, where reading is still allowed, has no answer yet to parse
             asks_to_read = bool(reply.tool_calls and request.tools and request.tool_choice != "none")
@@ -214,6 +219,7 @@ class Gateway:
             reasoning_tokens=usage.reasoning_tokens,
             cost_usd=cost,
             cost_source=source,
+            usage_source="estimated" if reply is not None and reply.usage_estimated else "reported",
             latency_ms=latency_ms,
             request_id=request_id,
             status=status,

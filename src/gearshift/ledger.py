@@ -34,6 +34,7 @@ CALL_COLUMNS = (
     "reasoning_tokens",
     "cost_usd",
     "cost_source",
+    "usage_source",
     "latency_ms",
     "request_id",
     "status",
@@ -59,7 +60,8 @@ class CallRecord:
     output_tokens: int = 0
     reasoning_tokens: int = 0
     cost_usd: float | None = None
-    cost_source: str | None = None  # 'native', 'table' or 'none': see gateway.CostSource
+    cost_source: str | None = None  # 'native', 'table' or 'none'
+    usage_source: str | None = None  # 'reported' or 'estimated'
     latency_ms: int | None = None
     request_id: str | None = None
     error: str | None = None

@@ -108,6 +108,7 @@ class FunctionProvider:
             effort_sent=effort_sent,
             request_id=f"{self.name}-{len(self.requests)}",
             tool_calls=calls,
+            usage_estimated=not isinstance(self.usage, Usage),  # a usage function is the test's own figure
         )
 
     def _usage(self, request: Request, text: str) -> Usage:

@@ -36,7 +36,16 @@ USAGE = {
     "service_tier": "standard",
     "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 50},
 }
+# every model the run called: the main one, and a small one beside it (the usage above is the main loop's)
+MODEL_USAGE = {
+    "claude-haiku-4-5": {"inputTokens": 90, "outputTokens": 12, "cacheReadInputTokens": 0,
+                         "cacheCreationInputTokens": 0, "thinkingTokens": 0, "costUSD": 0.0001},
+    MODEL: {"inputTokens": 1200, "outputTokens": 400, "cacheReadInputTokens": 300, "cacheCreationInputTokens": 50,
+            "thinkingTokens": 150, "costUSD": 0.042, "contextWindow": 1000000, "costBasis": "list"},
+}  # fmt: skip
 COST = 0.0421
+ZERO = {**USAGE, "input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0,
+        "output_tokens_details": {"thinking_tokens": 0}}  # fmt: skip
 
 
 class Parser(argparse.ArgumentParser):
@@ -94,10 +103,7 @@ def result(**fields: Any) -> dict[str, Any]:
         "session_id": SESSION,
         "total_cost_usd": COST,
         "usage": USAGE,
-        "modelUsage": {
-            "claude-haiku-4-5": {"inputTokens": 90, "outputTokens": 12, "costUSD": 0.0001},
-            MODEL: {"inputTokens": 1200, "outputTokens": 400, "cacheReadInputTokens": 300, "costUSD": 0.042},
-        },
+        "modelUsage": MODEL_USAGE,
         "permission_denials": [],
         "terminal_reason": "completed",
         "is_error": False,
@@ -129,12 +135,14 @@ def failure(mode: str) -> dict[str, Any]:
             result="API Error: 429 This request would exceed your account's rate limit.",
             terminal_reason="api_error",
             total_cost_usd=0,
-            usage={**USAGE, "input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": 0},
+            usage=ZERO,
+            modelUsage={},
         )
     if mode == "max_turns":
         return result(subtype="error_max_turns", is_error=True, errors=["Reached maximum number of turns (3)"])
-    if mode == "budget":
-        return result(subtype="error_max_budget_usd", is_error=True, errors=["Reached maximum budget ($0.01)"])
+    if mode == "budget":  # its usage all zeros, its tokens in modelUsage only, as the real one reports them
+        errors = ["Reached maximum budget ($0.01)"]
+        return result(subtype="error_max_budget_usd", is_error=True, errors=errors, usage=ZERO, stop_reason=None)
     return result(subtype="error_during_execution", is_error=True, errors=["Tool execution failed: ENOSPC"])
 
 

@@ -130,6 +130,7 @@ class Reply:
     echo: tuple[dict[str, Any], ...] = ()  # see Turn.echo
     # what the provider itself says the call cost (an agent CLI's own figure); wins over the price table
     native_cost_usd: float | None = None
+    usage_estimated: bool = False  # the tokens were counted here, not reported by whoever answered
 
 
 class Provider(Protocol):

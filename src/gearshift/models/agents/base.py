@@ -147,4 +147,3 @@ def _empty(scratch: Path) -> Path:
 def model_argument(request: Request) -> str | None:
     """The model to pass to the CLI: None for the CLI's own choice."""
     return None if request.model in ("", DEFAULT_MODEL) else request.model
-

@@ -22,8 +22,9 @@ Its stdout is one result object: ``result`` (the answer text), ``structured_outp
 and ``subtype`` (``success``, ``error_max_turns``, ``error_max_budget_usd``,
 ``error_during_execution``...; an API failure is ``is_error`` with ``api_error_status`` and the error
 in ``result``), ``errors``, ``session_id``, ``usage`` (Messages API counts: input, cache read, cache
-creation, output, ``output_tokens_details.thinking_tokens``), ``modelUsage`` (per model) and
-``total_cost_usd``, Claude Code's own figure for the call, which the ledger keeps as its cost.
+creation, output, ``output_tokens_details.thinking_tokens``), ``modelUsage`` (the same per model, for
+every model the run called: the tokens are read from there) and ``total_cost_usd``, Claude Code's own
+figure for the call, which the ledger keeps as its cost.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ class ClaudeCode(AgentCLI):
                 f" Claude Code (gearshift is tested with {TESTED_VERSION})?",
                 status="malformed",
             )
-        usage = _usage(result.get("usage"))
+        usage = read_usage(result)
         cost = _number(result.get("total_cost_usd"))
         session = result.get("session_id") if isinstance(result.get("session_id"), str) else None
         if result.get("is_error") is True or result.get("subtype") != "success":
@@ -200,16 +201,28 @@ def _failure(result: dict[str, Any], usage: Usage, cost: float | None, session: 
     )
 
 
-def _usage(data: Any) -> Usage:
-    """The Messages API counts: input is fresh + cache read + cache write; the cache read is the cached part."""
-    fresh, read = _count(data, "input_tokens"), _count(data, "cache_read_input_tokens")
-    written = _count(data, "cache_creation_input_tokens")
-    details = data.get("output_tokens_details") if isinstance(data, dict) else None
+def read_usage(result: dict[str, Any]) -> Usage:
+    """The call's tokens, as the Messages API counts them: input is fresh + cache read + cache write, the
+    cache read its cached part; output includes thinking.
+
+    ``modelUsage`` (per model, summed here) is what ``total_cost_usd`` is the cost of: every model the run
+    called, a small one beside the main one included; and a run stopped at its budget reports its tokens
+    there only (its ``usage`` is all zeros). ``usage`` is read when there is no ``modelUsage``.
+    """
+    models = result.get("modelUsage")
+    if isinstance(models, dict) and models:
+        entries = [entry for entry in models.values() if isinstance(entry, dict)]
+        fresh, read = _sum(entries, "inputTokens"), _sum(entries, "cacheReadInputTokens")
+        written, output = _sum(entries, "cacheCreationInputTokens"), _sum(entries, "outputTokens")
+        thinking = _sum(entries, "thinkingTokens")
+    else:
+        data = result.get("usage")
+        fresh, read = _count(data, "input_tokens"), _count(data, "cache_read_input_tokens")
+        written, output = _count(data, "cache_creation_input_tokens"), _count(data, "output_tokens")
+        details = data.get("output_tokens_details") if isinstance(data, dict) else None
+        thinking = _count(details, "thinking_tokens")
     return Usage(
-        input_tokens=fresh + read + written,
-        cached_tokens=read,
-        output_tokens=_count(data, "output_tokens"),
-        reasoning_tokens=_count(details, "thinking_tokens"),
+        input_tokens=fresh + read + written, cached_tokens=read, output_tokens=output, reasoning_tokens=thinking
     )
 
 
@@ -237,6 +250,10 @@ def refused_argument(args: Sequence[str]) -> str | None:
 def _count(data: Any, key: str) -> int:
     value = data.get(key) if isinstance(data, dict) else None
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _sum(entries: list[dict[str, Any]], key: str) -> int:
+    return sum(_count(entry, key) for entry in entries)
 
 
 def _number(value: Any) -> float | None:

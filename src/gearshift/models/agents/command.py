@@ -114,6 +114,7 @@ class CommandProvider:
                 usage=reported.usage if reported else None,
                 native_cost_usd=reported.cost_usd if reported else None,
             )
+        estimated = reported is None
         reported = reported or Reported(offline_usage(prompt, text, request.model))
         return Reply(
             text=json_answer(text) if request.schema is not None else text,
@@ -122,6 +123,7 @@ class CommandProvider:
             effort_sent=effort_sent,
             latency_ms=int((time.monotonic() - started) * 1000),
             native_cost_usd=reported.cost_usd,
+            usage_estimated=estimated,
         )
 
     @property
@@ -265,7 +267,7 @@ def usage_object(value: Any, where: str) -> Reported | None:
 def offline_usage(prompt: str, reply: str, model: str) -> Usage:
     """Tokens counted here, without the provider: o200k_base where it is to be had, else the characters rule.
 
-    Either way an estimate of what the model that answered counted; the ledger has no mark for that yet.
+    Either way an estimate of what the model that answered counted: the ledger marks it usage_source "estimated".
     """
     counter = counter_for(model if uses_o200k(model) else _STAND_IN_MODEL)
     return Usage(input_tokens=counter.count(prompt), output_tokens=counter.count(reply))

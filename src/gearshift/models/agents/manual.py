@@ -60,6 +60,7 @@ class ManualProvider:
     name = "manual"
     billing: Billing | None = None  # the person's chat subscription is not ours to price
     edits_files = False  # it answers with text; implement asks for edit blocks, as from an API model
+    interactive = True  # it talks to the person at the terminal: the gateway shows no spinner over it
 
     def __init__(
         self,
@@ -116,6 +117,7 @@ class ManualProvider:
             model=request.model,
             effort_sent=effort_sent,
             latency_ms=int((time.monotonic() - started) * 1000),
+            usage_estimated=True,
         )
 
     def _folder(self, request: Request) -> Path:

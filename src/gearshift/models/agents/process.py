@@ -165,7 +165,6 @@ def _collect(
                     sink.write(chunk)
                 if len(out) + len(err) > MAX_OUTPUT_BYTES:
                     raise ProviderError(
-                        f"{_name(process)}: wrote more than"
-                        f" {MAX_OUTPUT_BYTES // 2**20} MB of output; stopped it",
+                        f"{_name(process)}: wrote more than {MAX_OUTPUT_BYTES // 2**20} MB of output; stopped it",
                         status="error",
                     )
