@@ -320,3 +320,17 @@ def test_help_does_not_import_the_sdk() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-1] == "loaded: []"
     assert " mcp " in out  # the command is listed
+
+
+def test_repo_serves_a_repository_the_editor_did_not_start_it_in(repo: Path, fake_api: FakeAPI) -> None:
+    async def main() -> None:
+        elsewhere = repo.parent  # not a repository: without --repo the server would refuse to start
+        args = ["-m", "gearshift", "mcp", "--repo", str(repo)]
+        params = StdioServerParameters(command=sys.executable, args=args, env=_env(fake_api), cwd=elsewhere)
+        with (repo.parent / "server.log").open("w") as errlog:
+            async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
+                await session.initialize()
+                routed = await _call(session, "route", task="Fix typo in README")
+                assert routed["task_type"]
+
+    anyio.run(main)

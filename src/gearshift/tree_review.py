@@ -87,7 +87,7 @@ def review_working_tree(
             " (give an older base, e.g. base=HEAD~1, to review committed work)"
         )
     # the workflow's own phase context: its providers (a transcript, a library user's own) serve the call
-    ctx = workflow._context()
+    ctx = workflow.context()
     effort, reason = _effort(ctx, task, run, effort)
     checks = _checks(ctx, run)
     ctx.say(f"reviewing {len(files)} changed files against {'run ' + run.id if run else 'the task'} at {effort} ...")

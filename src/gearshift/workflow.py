@@ -207,7 +207,7 @@ class Workflow:
             max_usd=options.max_usd or settings.budget.max_usd,
         )
         run = self._start(run_id)
-        context = self._context(settings)
+        context = self.context(settings)
         with _interruptible(self.runs, run_id), telemetry.run("plan"):
             with telemetry.phase("route", run), self._failures(run_id, _plan_failure):
                 run = route_phase.decide(context, run)
@@ -238,7 +238,7 @@ class Workflow:
 
     def _plan(self, run: RunState, context: PhaseContext | None = None) -> Plan:
         with telemetry.phase("plan", run), self._failures(run.id, _plan_failure):
-            return plan_phase.make_plan(context or self._context(), run)
+            return plan_phase.make_plan(context or self.context(), run)
 
     # --- phase 2: implement ---------------------------------------------------------------------
 
@@ -251,7 +251,7 @@ class Workflow:
             raise UsageError(f"run {run_id} is already implemented and reviewed; start a new run for more work")
         if not self.runs.has_plan(run_id):  # interrupted while it planned
             raise UsageError(f"run {run_id} has no plan yet; gearshift resume {run_id} makes one and goes on")
-        context = self._context()
+        context = self.context()
         with _interruptible(self.runs, run_id), run_checkout.lock(context, run), telemetry.phase("implement", run):
             plan = self._reconcile_plan(run)
             checkout, run = run_checkout.prepare(context, run)
@@ -289,7 +289,7 @@ class Workflow:
         if not run.base_commit:
             raise UsageError(f"run {run_id} has not been implemented yet: gearshift implement {run_id}")
         plan = self.runs.load_plan(run_id)
-        context = self._context()
+        context = self.context()
         with _interruptible(self.runs, run_id), run_checkout.lock(context, run), telemetry.phase("review", run):
             checkout, run = run_checkout.prepare(context, run)
             self.runs.update(run_id, status=RunStatus.REVIEWING, message=None)
@@ -305,7 +305,7 @@ class Workflow:
             raise UsageError(f"run {run_id} is undone already; its work is kept at refs/gearshift/undone/{run_id}")
         if not run.branch or not run.checkout or not run.base_commit:
             raise UsageError(f"run {run_id} has not changed anything: it has no branch yet")
-        with run_checkout.lock(self._context(), run):
+        with run_checkout.lock(self.context(), run):
             old = workspace.reset_branch(self.root, run.checkout, run.branch, run.base_commit, run_id)
             self.runs.update(run_id, status=RunStatus.UNDONE, message=None)
             for step in self.runs.steps(run_id):
@@ -353,7 +353,8 @@ class Workflow:
             self.runs.update(run_id, status=RunStatus.FAILED, message=failure)
             raise exc.reword(failure) from None
 
-    def _context(self, settings: Settings | None = None) -> PhaseContext:
+    def context(self, settings: Settings | None = None) -> PhaseContext:
+        """What the phases work with, this workflow's providers serving them: for a phase run on its own."""
         return PhaseContext(self.root, settings or self.settings, self.gateway, self.runs, self._provider, self._say)
 
     def _provider(self, name: str) -> Provider:

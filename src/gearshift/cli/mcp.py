@@ -28,6 +28,14 @@ def mcp_command(
             help="Serve streamable HTTP on http://127.0.0.1:PORT/mcp instead of stdio.",
         ),
     ] = None,
+    repo: Annotated[
+        Path | None,
+        typer.Option(
+            "--repo",
+            metavar="DIR",
+            help="The repository to serve, for an editor that starts servers elsewhere.  [default: here]",
+        ),
+    ] = None,
 ) -> None:
     """Serve MCP tools on the repository here: route, map, plan, review, runs, stats.
 
@@ -38,7 +46,7 @@ def mcp_command(
     """
     from gearshift.workspace import repo_root
 
-    root = repo_root(Path.cwd())  # one line when here is no repository, before anything is served
+    root = repo_root((repo or Path.cwd()).resolve())  # one line when here is no repository, before anything is served
     serve = _server()
     db = state["db"]
     serve(root, http_port=http, ledger_path=Path(db) if db else None, announce=say)
