@@ -4,8 +4,8 @@ One call is one headless ``gemini --output-format json --prompt ""`` run, the pr
 CLI appends ``--prompt`` to what stdin holds), in the request's workspace. What it is run with, and why:
 
 - ``--approval-mode plan`` for plan and review (read-only: its file tools may write only its own plan
-  notes under ~/.gemini), ``auto_edit`` for implement (edits are approved, shell commands are not,
-  and headless there is nobody to approve them). Never ``yolo``.
+  notes under ~/.gemini), ``auto_edit`` for implement (edits are approved; a shell command would need
+  a person's approval, so headless the CLI does not offer its shell tool at all). Never ``yolo``.
 - ``--skip-trust``: Gemini CLI 0.61.0 turns folder trust on by default, and in a folder it has not
   been told to trust it forces the approval mode back to ``default`` and then refuses to run
   headless. gearshift runs it in the checkout the user asked it to work on (a fresh worktree is a
