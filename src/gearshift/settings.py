@@ -30,6 +30,7 @@ from gearshift.errors import ConfigError
 from gearshift.models import registry
 from gearshift.models.config import ProviderSettings
 from gearshift.paths import find_repo_root, gearshift_home
+from gearshift.settings_keys import deep_merge, flatten, unflatten
 from gearshift.strategies import DEFAULT_STRATEGY, PHASES, STRATEGIES
 from gearshift.telemetry.config import TelemetrySettings
 
@@ -219,8 +220,8 @@ class Settings(_Strict):
         """These settings with ``overrides`` (nested, as a config file writes them) on top, validated again."""
         data = self.model_dump(exclude_unset=True)
         data["providers"] = {**data.get("providers", {}), **copy.deepcopy(self._plugin_tables)}
-        merged = Settings.model_validate(_deep_merge(data, overrides))
-        overridden = _flatten(overrides)  # a value set here, in code, is the user's own
+        merged = Settings.model_validate(deep_merge(data, overrides))
+        overridden = flatten(overrides)  # a value set here, in code, is the user's own
         merged._repository_keys = {k: v for k, v in self._repository_keys.items() if k not in overridden}
         return merged
 
@@ -305,7 +306,7 @@ def load_settings(
         _flags_layer(flags or {}),
     ):
         merged.update(layer)
-    nested = _unflatten({key: value for key, (value, _) in merged.items()})
+    nested = unflatten({key: value for key, (value, _) in merged.items()})
     try:
         settings = Settings.model_validate(nested)
     except ValidationError as exc:
@@ -348,7 +349,7 @@ def _toml_layer(path: Path, table: str | None = None) -> Flat:
         data = data.get(part, {}) if isinstance(data, dict) else {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: [{table}] must be a table")
-    return {key: (value, str(path)) for key, value in _flatten(data).items()}
+    return {key: (value, str(path)) for key, value in flatten(data).items()}
 
 
 def _env_layer(environ: Mapping[str, str]) -> Flat:
@@ -365,39 +366,6 @@ def _env_layer(environ: Mapping[str, str]) -> Flat:
 
 def _flags_layer(flags: Mapping[str, Any]) -> Flat:
     return {key: (value, "flag") for key, value in flags.items() if value is not None}
-
-
-def _deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in top.items():
-        below = merged.get(key)
-        merged[key] = _deep_merge(below, value) if isinstance(below, Mapping) and isinstance(value, Mapping) else value
-    return merged
-
-
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, dotted + "."))
-        else:
-            flat[dotted] = value
-    return flat
-
-
-def _unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
-    nested: dict[str, Any] = {}
-    for dotted, value in flat.items():
-        node = nested
-        *parents, leaf = dotted.split(".")
-        for part in parents:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):  # a scalar set where a table was expected
-                child = node[part] = {}
-            node = child
-        node[leaf] = value
-    return nested
 
 
 def _config_error(exc: ValidationError, merged: Flat) -> ConfigError:
@@ -427,9 +395,9 @@ def describe(loaded: LoadedSettings) -> list[tuple[str, Any, str]]:
     types (a flag is false, not "False"); ``show_value`` writes one for a table."""
     rows: list[tuple[str, Any, str]] = []
     settings = loaded.settings
-    dumped = _flatten(settings.model_dump(mode="json", exclude_none=True))
+    dumped = flatten(settings.model_dump(mode="json", exclude_none=True))
     for name, table in settings._plugin_tables.items():
-        dumped.update(_flatten(table, f"providers.{name}."))
+        dumped.update(flatten(table, f"providers.{name}."))
     for key in sorted(dumped):
         rows.append((key, dumped[key], loaded.source_of(key)))
     for phase in PHASES:

@@ -28,6 +28,7 @@ from gearshift.errors import BudgetReached, GearshiftError, ProviderError, Reply
 from gearshift.gateway import Budget, CallSite, Gateway, Progress
 from gearshift.ledger import Ledger
 from gearshift.models import Provider, make_provider
+from gearshift.models.base import reports_cost
 from gearshift.phases import PhaseContext, Say
 from gearshift.phases import implement as implement_phase
 from gearshift.phases import plan as plan_phase
@@ -228,8 +229,8 @@ class Workflow:
         """A cost budget holds only where every call has a price: refuse it where one would not."""
         for phase in ("plan", "implement", "fix", "review"):
             choice = settings.for_phase(phase)
-            price = settings.pricing.get(choice.model)
-            if not has_price(choice.model, self._provider(choice.provider).billing, price):
+            price, provider = settings.pricing.get(choice.model), self._provider(choice.provider)
+            if not reports_cost(provider) and not has_price(choice.model, provider.billing, price):
                 raise UsageError(
                     f"--max-usd needs prices, and the price of {choice.model} ({phase} phase) is unknown;"
                     f' give it one in the settings ([pricing."{choice.model}"] input = ..., output = ...,'

@@ -166,6 +166,12 @@ class Provider(Protocol):
 PROVIDER_MEMBERS = ("name", "billing", "supported_efforts", "complete", "context_window")
 
 
+def reports_cost(provider: Provider) -> bool:
+    """Whether ``provider`` says what each call cost (attribute ``reports_cost``, e.g. Claude Code's
+    total_cost_usd), so that a cost budget holds for it without a price in the table."""
+    return getattr(provider, "reports_cost", False) is True
+
+
 def edits_files(provider: Provider) -> bool:
     """Whether ``provider`` is an agent that edits the workspace itself (attribute ``edits_files``),
     rather than answering with edit blocks; a provider that does not say answers with text."""

@@ -86,6 +86,7 @@ class ClaudeCode(AgentCLI):
     program = "claude"
     billing = Billing(provider_id="anthropic")
     efforts = (Effort.LOW, Effort.MEDIUM, Effort.HIGH, Effort.XHIGH)
+    reports_cost = True  # total_cost_usd on every result: a cost budget holds without a price table
 
     def __init__(self, config: ProviderSettings, environ: Mapping[str, str]) -> None:
         super().__init__(config, environ)
