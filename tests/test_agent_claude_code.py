@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from agent_fakes import install_fake, runs, small_repo
 from scripted_model import PLAN, REVIEW
 from workflow_helpers import TASK, TEST_CMD, git, make_repo
 
@@ -25,7 +25,6 @@ from gearshift.models.base import Billing, Usage
 from gearshift.models.config import ProviderSettings
 from gearshift.plan import plan_json_schema
 
-FAKE = Path(__file__).parent / "fake_agents" / "claude_fake.py"
 SESSION = "c95305dc-bddb-4eb6-8a69-fe320a68736e"
 PLAN_SCHEMA = JsonSchema(name="plan", schema=plan_json_schema())
 # the fake's modelUsage summed: 1200 + 90 fresh, 300 cache read, 50 cache write in; 400 + 12 out, 150 of it
@@ -36,30 +35,12 @@ USAGE = Usage(input_tokens=1640, cached_tokens=300, output_tokens=412, reasoning
 @pytest.fixture
 def fake_claude(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """`claude` first on PATH; returns the log it appends each run's argv, cwd and stdin to."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    program = bin_dir / "claude"
-    program.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n')
-    program.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin")
-    log = tmp_path / "claude-runs.jsonl"
-    monkeypatch.setenv("FAKE_CLAUDE_LOG", str(log))
-    return log
-
-
-def runs(log: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    return install_fake("claude", "claude_fake.py", tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    path = tmp_path / "repo"
-    path.mkdir()
-    (path / "app.py").write_text("print('hi')\n")
-    git(path, "init", "-q", "-b", "main")
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "initial")
-    return path
+    return small_repo(tmp_path)
 
 
 def claude(**settings: Any) -> ClaudeCode:

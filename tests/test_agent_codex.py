@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from agent_fakes import install_fake, runs, small_repo
 from scripted_model import PLAN, REVIEW
 from workflow_helpers import TASK, TEST_CMD, git, make_repo
 
@@ -25,7 +25,6 @@ from gearshift.models.config import ProviderSettings
 from gearshift.plan import plan_json_schema
 from gearshift.trust import KeyPolicy
 
-FAKE = Path(__file__).parent / "fake_agents" / "codex_fake.py"
 THREAD = "01a23c94-8620-7b52-9bca-08649269b0b2"
 PLAN_SCHEMA = JsonSchema(name="plan", schema=plan_json_schema())
 
@@ -33,30 +32,12 @@ PLAN_SCHEMA = JsonSchema(name="plan", schema=plan_json_schema())
 @pytest.fixture
 def fake_codex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """`codex` first on PATH; returns the log it appends each run's argv, cwd and stdin to."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    program = bin_dir / "codex"
-    program.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n')
-    program.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin")
-    log = tmp_path / "codex-runs.jsonl"
-    monkeypatch.setenv("FAKE_CODEX_LOG", str(log))
-    return log
-
-
-def runs(log: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    return install_fake("codex", "codex_fake.py", tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    path = tmp_path / "repo"
-    path.mkdir()
-    (path / "app.py").write_text("print('hi')\n")
-    git(path, "init", "-q", "-b", "main")
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "initial")
-    return path
+    return small_repo(tmp_path)
 
 
 def codex(**settings: Any) -> Codex:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from agent_fakes import install_fake, runs, small_repo
 from scripted_model import PLAN, REVIEW
 from workflow_helpers import TASK, TEST_CMD, git, make_repo
 
@@ -27,7 +27,6 @@ from gearshift.models.config import ProviderSettings
 from gearshift.plan import plan_json_schema
 from gearshift.pricing import cost_usd
 
-FAKE = Path(__file__).parent / "fake_agents" / "gemini_fake.py"
 SESSION = "8b963bdf-7184-4042-bd8d-825330feae93"
 PLAN_SCHEMA = JsonSchema(name="plan", schema=plan_json_schema())
 # the fake's stats summed over its two models: prompt + tool-use prompt in, candidates + thoughts out
@@ -37,31 +36,13 @@ USAGE = Usage(input_tokens=5440, cached_tokens=1000, output_tokens=520, reasonin
 @pytest.fixture
 def fake_gemini(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """`gemini` first on PATH; returns the log it appends each run's argv, cwd, prompt and settings to."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    program = bin_dir / "gemini"
-    program.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n')
-    program.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin")
     monkeypatch.delenv("GEMINI_CLI_HOME", raising=False)
-    log = tmp_path / "gemini-runs.jsonl"
-    monkeypatch.setenv("FAKE_GEMINI_LOG", str(log))
-    return log
-
-
-def runs(log: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    return install_fake("gemini", "gemini_fake.py", tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    path = tmp_path / "repo"
-    path.mkdir()
-    (path / "app.py").write_text("print('hi')\n")
-    git(path, "init", "-q", "-b", "main")
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "initial")
-    return path
+    return small_repo(tmp_path)
 
 
 def gemini(**settings: Any) -> GeminiCLI:

@@ -8,9 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
+from agent_fakes import runs
 from fakeapi import FakeAPI
 from scripted_model import PLAN, REVIEW, ScriptedModel
-from test_agent_claude_code import fake_claude, runs
+from test_agent_claude_code import fake_claude
 from workflow_helpers import TASK, TEST_CMD, make_repo
 
 from gearshift.ledger import Ledger
