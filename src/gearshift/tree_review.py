@@ -161,33 +161,19 @@ def resolve_base(root: Path, base: str) -> str:
 def working_tree_diff(root: Path, base: str) -> tuple[str, list[str]]:
     """The working tree against ``base`` (staged or not, and untracked files not ignored, as new files),
     with every changed function whole and bounded like workspace.diff; and the files it covers."""
-    from gearshift.context.files import is_secret
-
     tracked = [n for n in workspace.git(root, "diff", "--name-only", "-z", base).split("\0") if n]
     untracked = [n for n in workspace.git(root, "ls-files", "--others", "--exclude-standard", "-z").split("\0") if n]
     # gearshift's own state is not the change, even where no .gitignore keeps it out of git's sight
     names = sorted({*tracked, *untracked} - {n for n in untracked if n.startswith(f"{STATE_DIR}/")})
-    parts: list[str] = []
-    total = 0
-    for index, name in enumerate(names):
-        if is_secret(name):  # never shown to a model, even as a diff
-            parts.append(f"[gearshift: the diff of {name} is left out: it looks like a secrets file]\n")
-            continue
+
+    def of(name: str) -> str:
         if name in tracked:
-            text = workspace.git(root, "diff", "--function-context", base, "--", name)
-        else:  # exit status 1 is "they differ", as they always do against /dev/null
-            text = workspace.git(root, "diff", "--no-index", "--", "/dev/null", name, check=False)
-        lines = text.splitlines()
-        if len(lines) > MAX_LINES_PER_FILE:
-            left = len(lines) - MAX_LINES_PER_FILE
-            text = "\n".join(lines[:MAX_LINES_PER_FILE]) + f"\n[gearshift: {left} more diff lines of {name} left out]\n"
-        if total + len(text) > MAX_DIFF_CHARS:
-            rest = names[index:]
-            parts.append(f"[gearshift: diff of {len(rest)} more files left out: {', '.join(rest[:20])}]\n")
-            break
-        parts.append(text if text.endswith("\n") else text + "\n")
-        total += len(text)
-    return "".join(parts), names
+            return workspace.git(root, "diff", "--function-context", base, "--", name)
+        # a new file, against /dev/null: exit status 1 is "they differ", as they always do
+        return workspace.git(root, "diff", "--no-index", "--", "/dev/null", name, check=False)
+
+    text = workspace.bounded_diff(names, of, max_lines_per_file=MAX_LINES_PER_FILE, max_chars=MAX_DIFF_CHARS)
+    return text, names
 
 
 def _title(task: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,16 +204,28 @@ def stash_leftovers(cwd: Path, message: str, paths: list[str]) -> bool:
 def diff(cwd: Path, base: str, *, max_lines_per_file: int = 600, max_chars: int = 80_000) -> str:
     """``git diff base..HEAD`` with every changed function whole (a reviewer checks a claim against the
     code around it, not three lines of it), bounded: a huge file's diff is cut, saying what was left out."""
+    names = git(cwd, "diff", "--name-only", f"{base}..HEAD").splitlines()
+
+    def of(name: str) -> str:
+        return git(cwd, "diff", "--function-context", f"{base}..HEAD", "--", name)
+
+    return bounded_diff(names, of, max_lines_per_file=max_lines_per_file, max_chars=max_chars)
+
+
+def bounded_diff(
+    names: list[str], diff_of: Callable[[str], str], *, max_lines_per_file: int = 600, max_chars: int = 80_000
+) -> str:
+    """The diffs of ``names`` (each from ``diff_of``), a secrets file's left out, each cut at
+    ``max_lines_per_file`` lines and the whole at ``max_chars``, saying what was left out."""
     from gearshift.context.files import is_secret
 
-    names = git(cwd, "diff", "--name-only", f"{base}..HEAD").splitlines()
     parts: list[str] = []
     total = 0
     for index, name in enumerate(names):
         if is_secret(name):  # never shown to a model, even as a diff
             parts.append(f"[gearshift: the diff of {name} is left out: it looks like a secrets file]\n")
             continue
-        text = git(cwd, "diff", "--function-context", f"{base}..HEAD", "--", name)
+        text = diff_of(name)
         lines = text.splitlines()
         if len(lines) > max_lines_per_file:
             text = "\n".join(lines[:max_lines_per_file]) + (
