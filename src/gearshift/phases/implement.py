@@ -133,8 +133,9 @@ def _apply_with_retries(
     for _ in range(tries):
         site = CallSite(phase=phase, run_id=run.id, step=step.id)
         try:
-            if agent:
+            if agent:  # the files it is likely to write, noted first: a kill mid-run leaves them for resume
                 record = partial(_about_to_write, ctx, run, step)
+                record(step.files)
                 return implement_agent.edit(ctx, provider, attempt, site, checkout.path, record)
             reply = ctx.gateway.call(provider, attempt, site)
             blocks = parse_edit_blocks(reply.text)
