@@ -111,7 +111,9 @@ def compare_strategies(env: dict[str, str]) -> None:
     print(
         "\nOn your own repository, with OPENAI_API_KEY set (or --provider anthropic / openai-chat):\n"
         '  .venv/bin/gearshift run "your task" --test-cmd "pytest -q"\n'
-        '  .venv/bin/gearshift compare "your task" --strategies high,medium,high-medium-high --accept-cmd "pytest -q"'
+        '  .venv/bin/gearshift compare "your task" --strategies high,medium,high-medium-high --accept-cmd "pytest -q"\n'
+        "Or through the agent CLI you already use, with its own login:\n"
+        '  .venv/bin/gearshift run "your task" --provider codex   # or claude-code, gemini-cli'
     )
 
 
