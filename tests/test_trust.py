@@ -197,3 +197,38 @@ def test_the_rule() -> None:
     )
     assert _allowed("http://localhost:11434/v1", from_repo, key_env=None)  # no key goes: nothing to keep
     assert not _allowed(OFFICIAL, KeyPolicy(key_env_from=repo_file))  # which variable is sent is the user's choice
+
+
+# --- the attack: a committed gearshift.toml chooses the program an agent provider runs, keys and all --------
+
+
+@pytest.mark.parametrize(
+    ("provider", "table"),
+    [
+        ("command", 'command = "sh -c true"'),
+        ("command", 'shell = true\ncommand = "true"'),
+        ("codex", 'extra_args = ["-c", "model_provider=x"]'),
+        ("claude-code", 'command = "./not-claude"'),
+        ("gemini-cli", 'usage_file = "x"'),
+    ],
+)
+def test_a_repository_cannot_choose_the_program_an_agent_provider_runs(  # type: ignore[no-untyped-def]
+    cli, repo: Path, tmp_path: Path, provider: str, table: str
+) -> None:
+    marker = tmp_path / "ran"
+    (repo / "gearshift.toml").write_text(f'provider = "{provider}"\n[providers.{provider}]\n{table}\n')
+    result = cli("ask", "hello")
+    assert result.exit_code == 2 and not marker.exists()
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1
+    assert str(repo / "gearshift.toml") in message and "may not choose a program" in message
+
+
+def test_the_users_own_config_may_choose_the_program(cli, repo: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    program = tmp_path / "my-llm"
+    program.write_text('#!/bin/sh\necho "from my own program"\n')
+    program.chmod(0o755)
+    _user_config(f'[providers.command]\ncommand = "{program}"\n')
+    result = cli("ask", "hello", "--provider", "command")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "from my own program"

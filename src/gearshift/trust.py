@@ -37,6 +37,18 @@ class KeyPolicy:
     url_from: str | None = None  # the repository file that set base_url; None when the user did
     key_env_from: str | None = None  # the repository file that set api_key_env
     trusted_urls: tuple[str, ...] = ()  # the user's trusted_urls
+    # the repository file that chose the program an agent or command provider runs (command, extra_args,
+    # shell, usage_file): a program run with the user's environment, keys and all
+    program_from: str | None = None
+
+    def check_program(self, provider: str) -> None:
+        """Refuse a program a repository chose: it would run with your keys in its environment."""
+        if self.program_from:
+            raise UsageError(
+                f"{self.program_from} sets how providers.{provider} runs its program; a repository may not choose"
+                f" a program gearshift runs with your keys. Set it in your own config ({_user_config()}) or the"
+                f" environment (GEARSHIFT_PROVIDERS__{provider.upper().replace('-', '_')}__COMMAND)"
+            )
 
     def check(self, *, provider: str, url: str, key_env: str | None, official: str) -> None:
         """Raise UsageError when the key in ``key_env`` must not go to ``url``."""
@@ -52,6 +64,14 @@ def policy_for(provider: str, settings: Settings) -> KeyPolicy:
         url_from=settings.set_by_repository(f"providers.{provider}.base_url"),
         key_env_from=settings.set_by_repository(f"providers.{provider}.api_key_env"),
         trusted_urls=tuple(settings.trusted_urls),
+        program_from=next(
+            (
+                source
+                for key in ("command", "extra_args", "shell", "usage_file")
+                if (source := settings.set_by_repository(f"providers.{provider}.{key}"))
+            ),
+            None,
+        ),
     )
 
 

@@ -66,24 +66,28 @@ def _replay(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPol
 def _codex(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy) -> Provider:
     from gearshift.models.agents.codex import Codex
 
+    policy.check_program("codex")
     return Codex(config, environ, policy)
 
 
 def _claude_code(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy) -> Provider:
     from gearshift.models.agents.claude_code import ClaudeCode
 
+    policy.check_program("claude-code")
     return ClaudeCode(config, environ)
 
 
 def _gemini_cli(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy) -> Provider:
     from gearshift.models.agents.gemini_cli import GeminiCLI
 
+    policy.check_program("gemini-cli")
     return GeminiCLI(config, environ)
 
 
 def _command(config: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy) -> Provider:
     from gearshift.models.agents.command import CommandProvider
 
+    policy.check_program("command")
     return CommandProvider(config, environ)
 
 
