@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -358,3 +359,17 @@ def test_a_whole_run_through_the_cli_with_gemini(  # type: ignore[no-untyped-def
     assert all(c["provider"] == "gemini-cli" and c["status"] == "ok" for c in calls)
     assert all((c["input_tokens"], c["output_tokens"]) == (5440, 520) for c in calls)
     assert "def sub(a, b)" in git(repo, "show", "HEAD~1:calc.py")
+
+
+@pytest.mark.parametrize("planted", [".env", ".gemini/settings.json", ".gemini/.env"])
+def test_a_repository_with_its_own_gemini_config_is_refused_unless_trusted(
+    fake_gemini: Path, repo: Path, planted: str
+) -> None:
+    # --skip-trust would load it (MCP servers, tool commands, variables) into a process holding the key
+    (repo / planted).parent.mkdir(exist_ok=True)
+    (repo / planted).write_text("{}\n")
+    with pytest.raises(UsageError, match=rf"the repository has {re.escape(planted)}, .*\.trust_workspace = true"):
+        gemini().complete(request(workspace=Workspace(root=repo)), Effort.HIGH)
+    assert not fake_gemini.exists()  # nothing ran
+    reply = gemini(trust_workspace=True).complete(request(workspace=Workspace(root=repo)), Effort.HIGH)
+    assert reply.text and len(runs(fake_gemini)) == 1

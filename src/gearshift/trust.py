@@ -67,7 +67,7 @@ def policy_for(provider: str, settings: Settings) -> KeyPolicy:
         program_from=next(
             (
                 source
-                for key in ("command", "extra_args", "shell", "usage_file")
+                for key in ("command", "extra_args", "shell", "usage_file", "trust_workspace")
                 if (source := settings.set_by_repository(f"providers.{provider}.{key}"))
             ),
             None,

@@ -32,6 +32,7 @@ class ProviderSettings(BaseModel):
     max_budget_usd: float | None = Field(None, gt=0, description="USD one agent call may spend, where the CLI has it")
     extra_args: tuple[str, ...] = Field((), description="more arguments for the agent CLI")
     clipboard: bool = Field(True, description="manual provider: also put each prompt on the clipboard")
+    trust_workspace: bool = Field(False, description="gemini-cli: load the repository's .gemini settings and .env")
 
     @field_validator("efforts", mode="before")
     @classmethod

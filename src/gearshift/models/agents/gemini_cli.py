@@ -91,6 +91,10 @@ _ERROR_LINE = re.compile(r"^(Unknown arguments?:|Error\b|error\b|Fatal)")
 AUTH_EXIT = 41  # FatalAuthenticationError's exit code
 
 
+# what Gemini CLI reads from the folder it runs in, when that folder is trusted
+REPOSITORY_CONFIG = (".gemini/settings.json", ".gemini/.env", ".env")
+
+
 class GeminiCLI(AgentCLI):
     """``gemini -p`` as a provider; see the module's docstring."""
 
@@ -123,6 +127,7 @@ class GeminiCLI(AgentCLI):
 
     def invocation(self, request: Request, effort: Effort | None, workspace: Workspace, scratch: Path) -> Invocation:
         read_only = not workspace.writable
+        self._refuse_untrusted(workspace.root)
         model = model_argument(request)
         ours: dict[str, Any] = {}
         if effort is not None:
@@ -137,6 +142,17 @@ class GeminiCLI(AgentCLI):
         argv += [*self.config.extra_args, "--prompt", ""]  # headless; the prompt itself is on stdin
         prompt = render_prompt(request, schema_in_prompt=True, read_only=read_only)
         return Invocation(argv=argv, stdin=prompt, env={HOME_VARIABLE: str(home)})
+
+    def _refuse_untrusted(self, root: Path) -> None:
+        """--skip-trust makes Gemini CLI load the repository's own settings (MCP servers it starts, tool
+        commands) and .env, into a process that holds your key: only where you said you trust them."""
+        found = [name for name in REPOSITORY_CONFIG if (root / name).exists()]
+        if found and not self.config.trust_workspace:
+            raise UsageError(
+                f"the repository has {', '.join(found)}, which gemini-cli would load with your key in its"
+                " environment (it runs there with --skip-trust); if you trust this repository, set"
+                " providers.gemini-cli.trust_workspace = true in your own config"
+            )
 
     def _home(self, scratch: Path, ours: dict[str, Any]) -> Path:
         """A home for this call: the user's settings with ``ours`` merged in, beside links to the rest of
