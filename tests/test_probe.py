@@ -74,7 +74,7 @@ def test_a_test_that_does_not_test_the_change_is_said_everywhere(tmp_path: Path,
     model = one_step_model("implementation")
     wf = workflow(repo, model=model)
 
-    run_id = wf.run("Make add handle negative numbers", RunOptions(test_cmd=PYTEST)).run_id
+    run_id = wf.run("Support negative numbers in add", RunOptions(test_cmd=PYTEST)).run_id
 
     assert model.asked == ["plan", "step 1", "review"]  # said, not fixed: not a bug fix
     verdict = "tests/test_calc.py: pass on the base commit's code too: they do not test the change"

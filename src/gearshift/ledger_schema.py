@@ -91,12 +91,10 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     ("0004_call_text", "ALTER TABLE calls ADD COLUMN request_json TEXT; ALTER TABLE calls ADD COLUMN reply_json TEXT;"),
-    # where cost_usd came from: 'native' (the provider's own figure), 'table' (the price table), 'none';
-    # and the tokens: 'reported' by the provider, or 'estimated' (counted offline: manual, a program without usage)
-    (
-        "0005_cost_and_usage_source",
-        "ALTER TABLE calls ADD COLUMN cost_source TEXT; ALTER TABLE calls ADD COLUMN usage_source TEXT;",
-    ),
+    # where cost_usd came from: 'native' (the provider's own figure), 'table' (the price table), 'none'
+    ("0005_cost_source", "ALTER TABLE calls ADD COLUMN cost_source TEXT;"),
+    # where the tokens came from: 'reported' by the provider, or 'estimated' (counted offline)
+    ("0006_usage_source", "ALTER TABLE calls ADD COLUMN usage_source TEXT;"),
 ]
 
 
