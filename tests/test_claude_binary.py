@@ -9,15 +9,14 @@ import itertools
 import json
 import os
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_binaries import agent_binary
+from agent_binaries import agent_binary, calc_repo, serving, write_events
 from scripted_model import PLAN
 from workflow_helpers import git
 
@@ -104,11 +103,7 @@ class MessagesServer:
                 self.send_header("request-id", "req_loopback")
                 self.send_header("transfer-encoding", "chunked")
                 self.end_headers()
-                for event in server.events(body):
-                    data = f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
-                    self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-                    self.wfile.flush()
-                self.wfile.write(b"0\r\n\r\n")
+                write_events(self.wfile, server.events(body))
 
         return Handler
 
@@ -116,15 +111,8 @@ class MessagesServer:
 @pytest.fixture
 def messages_server() -> Iterator[tuple[MessagesServer, str]]:
     api = MessagesServer(answer=PLAN_FIT)
-    http = ThreadingHTTPServer(("127.0.0.1", 0), api.handler())
-    http.daemon_threads = True
-    thread = threading.Thread(target=http.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield api, f"http://127.0.0.1:{http.server_address[1]}"
-    finally:
-        http.shutdown()
-        http.server_close()
+    with serving(api.handler()) as url:
+        yield api, url + ""
 
 
 @pytest.mark.timeout(120)
@@ -135,12 +123,7 @@ def test_the_real_claude_code_makes_a_plan_through_a_loopback_messages_server(
     version = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=30).stdout
     assert version.strip() == "2.1.328 (Claude Code)"
     api, url = messages_server
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    (repo / "calc.py").write_text("def add(a, b):\n    return a + b\n")
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "initial")
+    repo = calc_repo(tmp_path)
     home = tmp_path / "claude-home"  # not the user's settings nor login
     home.mkdir()
     environ = {

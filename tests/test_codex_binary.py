@@ -7,15 +7,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_binaries import agent_binary
+from agent_binaries import agent_binary, calc_repo, serving, write_events
 from scripted_model import PLAN
 from workflow_helpers import git
 
@@ -110,11 +109,7 @@ class ResponsesServer:
                 self.send_header("content-type", "text/event-stream")
                 self.send_header("transfer-encoding", "chunked")
                 self.end_headers()
-                for event in server.events(body):
-                    data = f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
-                    self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-                    self.wfile.flush()
-                self.wfile.write(b"0\r\n\r\n")
+                write_events(self.wfile, server.events(body))
 
         return Handler
 
@@ -122,15 +117,8 @@ class ResponsesServer:
 @pytest.fixture
 def responses_server() -> Iterator[tuple[ResponsesServer, str]]:
     api = ResponsesServer(answer=json.dumps(PLAN), usage=USAGE)
-    http = ThreadingHTTPServer(("127.0.0.1", 0), api.handler())
-    http.daemon_threads = True
-    thread = threading.Thread(target=http.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield api, f"http://127.0.0.1:{http.server_address[1]}/v1"
-    finally:
-        http.shutdown()
-        http.server_close()
+    with serving(api.handler()) as url:
+        yield api, url + "/v1"
 
 
 @pytest.mark.timeout(120)
@@ -141,12 +129,7 @@ def test_the_real_codex_makes_a_plan_through_a_loopback_responses_server(
     version = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=30).stdout
     assert version.strip() == "codex-cli 0.169.0"
     api, url = responses_server
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    (repo / "calc.py").write_text("def add(a, b):\n    return a + b\n")
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "initial")
+    repo = calc_repo(tmp_path)
     codex_home = tmp_path / "codex-home"  # not the user's config nor login
     codex_home.mkdir()
     environ = {**os.environ, "CODEX_HOME": str(codex_home), KEY_ENV: "sk-loopback"}
