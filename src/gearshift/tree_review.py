@@ -18,14 +18,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from gearshift import workspace
 from gearshift.checks import run_check, truncate_output
 from gearshift.effort import Effort
 from gearshift.errors import UsageError
 from gearshift.gateway import Budget, CallSite
-from gearshift.ledger import Ledger
+from gearshift.ledger import CallRecord
 from gearshift.models import Request
 from gearshift.paths import STATE_DIR
 from gearshift.phases import PhaseContext
@@ -98,10 +97,18 @@ def review_working_tree(
 
     if run is not None and (run.max_tokens or run.max_usd):  # the run's budget holds for this call too
         workflow.gateway.budgets[run.id] = Budget(max_tokens=run.max_tokens, max_usd=run.max_usd)
-    marker = _last_call_id(workflow.ledger)
     site = CallSite(phase="review", run_id=run.id if run else None)
-    review = converse(ctx, ctx.provider("review"), build, site, review_from_reply, root=root)
-    usage = _usage(_calls_after(workflow.ledger, marker, site.run_id))
+    calls: list[CallRecord] = []  # this review's calls, as the gateway records them: exact, whoever else calls
+
+    def listen(record: CallRecord, started: float) -> None:
+        calls.append(record)
+
+    workflow.gateway.observers.append(listen)
+    try:
+        review = converse(ctx, ctx.provider("review"), build, site, review_from_reply, root=root)
+    finally:
+        workflow.gateway.observers.remove(listen)
+    usage = _usage(calls)
     return TreeReview(review, plan, task, site.run_id, base, commit, effort, reason, tuple(files), usage)
 
 
@@ -203,37 +210,15 @@ def _checks(ctx: PhaseContext, run: RunState | None) -> str:
     return f"$ {command}\n- now, on the working tree: {verdict}\n" + truncate_output(result.output, head=10, tail=30)
 
 
-def _last_call_id(ledger: Ledger) -> int:
-    newest = ledger.calls(limit=1)
-    return int(newest[0]["id"]) if newest else 0
-
-
-def _calls_after(ledger: Ledger, marker: int, run_id: str | None) -> list[dict[str, Any]]:
-    """This review's calls: the review-phase rows written since ``marker`` for its run (or for no run).
-
-    Newest first, widening the window until it reaches the marker; another process reviewing without
-    a run at the very same moment would be counted too, a cost of keeping the ledger unaware of us."""
-    limit = 32
-    while True:
-        rows = ledger.calls(limit=limit, run_id=run_id)
-        if len(rows) < limit or int(rows[-1]["id"]) <= marker:
-            break
-        limit *= 4
-    return [r for r in rows if int(r["id"]) > marker and r["run_id"] == run_id and r["phase"] == "review"]
-
-
-def _usage(rows: list[dict[str, Any]]) -> PhaseUsage:
-    def total(key: str) -> int:
-        return sum(int(row[key] or 0) for row in rows)
-
-    costs = [float(row["cost_usd"]) for row in rows if row["cost_usd"] is not None]
+def _usage(calls: list[CallRecord]) -> PhaseUsage:
+    costs = [call.cost_usd for call in calls if call.cost_usd is not None]
     return PhaseUsage(
-        calls=len(rows),
-        input_tokens=total("input_tokens"),
-        cached_tokens=total("cached_tokens"),
-        output_tokens=total("output_tokens"),
-        reasoning_tokens=total("reasoning_tokens"),
+        calls=len(calls),
+        input_tokens=sum(call.input_tokens for call in calls),
+        cached_tokens=sum(call.cached_tokens for call in calls),
+        output_tokens=sum(call.output_tokens for call in calls),
+        reasoning_tokens=sum(call.reasoning_tokens for call in calls),
         cost_usd=sum(costs) if costs else None,
-        unpriced_calls=len(rows) - len(costs),
-        seconds=total("latency_ms") / 1000,
+        unpriced_calls=len(calls) - len(costs),
+        seconds=sum(call.latency_ms or 0 for call in calls) / 1000,
     )
