@@ -51,6 +51,7 @@ class AgentCLI(ABC):
 
     name: str
     program: str  # the default command, e.g. "codex"
+    tested_with: str  # the CLI and version gearshift is tested with, named when its output cannot be read
     edits_files = True  # implement lets it edit the checkout (gearshift.agent_changes inspects the result)
     billing: Billing | None = None
     efforts: tuple[Effort, ...] = tuple(Effort)
@@ -126,6 +127,23 @@ class AgentCLI(ABC):
             request_id=outcome.request_id,
             latency_ms=int((time.monotonic() - started) * 1000),
             native_cost_usd=outcome.native_cost_usd,
+        )
+
+    def exited(self, finished: Finished, reason: str, request_id: str | None = None) -> ProviderError:
+        """The error for a run that failed before it answered, quoting why."""
+        return ProviderError(
+            f"{self.name} exited with code {finished.exit_code}: {reason or 'no message'}; check"
+            f" providers.{self.name} (gearshift is tested with {self.tested_with})",
+            request_id=request_id,
+        )
+
+    def unreadable(self, what: str, request_id: str | None = None) -> ProviderError:
+        """The error for output that is not this CLI's: ``what`` it printed instead."""
+        return ProviderError(
+            f"{self.name} {what}; is providers.{self.name}.command the CLI gearshift is tested with"
+            f" ({self.tested_with})?",
+            status="malformed",
+            request_id=request_id,
         )
 
     def _log_path(self, place: Workspace) -> Path | None:

@@ -43,7 +43,6 @@ from gearshift.models.agents.prompt import render_prompt
 from gearshift.models.base import Billing, Request, Usage, Workspace
 from gearshift.models.config import ProviderSettings
 
-TESTED_VERSION = "Claude Code 2.1.328"
 READ_ONLY_MODE = "plan"
 EDIT_MODE = "acceptEdits"
 WRITING_TOOLS = "Edit,Write,NotebookEdit"
@@ -84,6 +83,7 @@ class ClaudeCode(AgentCLI):
 
     name = "claude-code"
     program = "claude"
+    tested_with = "Claude Code 2.1.328"
     billing = Billing(provider_id="anthropic")
     efforts = (Effort.LOW, Effort.MEDIUM, Effort.HIGH, Effort.XHIGH)
     reports_cost = True  # total_cost_usd on every result: a cost budget holds without a price table
@@ -132,16 +132,9 @@ class ClaudeCode(AgentCLI):
         result = result_object(finished.stdout)
         if result is None:
             if finished.exit_code != 0:
-                raise ProviderError(
-                    f"claude-code exited with code {finished.exit_code}: {finished.last_error_line() or 'no message'};"
-                    f" check providers.claude-code (gearshift is tested with {TESTED_VERSION})",
-                )
+                raise self.exited(finished, finished.last_error_line())
             seen = " ".join(finished.stdout.split())[:120]
-            raise ProviderError(
-                f"claude-code printed no result object ({seen or 'no output'!r}); is providers.claude-code.command"
-                f" Claude Code (gearshift is tested with {TESTED_VERSION})?",
-                status="malformed",
-            )
+            raise self.unreadable(f"printed no result object ({seen or 'no output'!r})")
         usage = read_usage(result)
         cost = _number(result.get("total_cost_usd"))
         session = result.get("session_id") if isinstance(result.get("session_id"), str) else None

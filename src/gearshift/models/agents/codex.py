@@ -48,7 +48,6 @@ from gearshift.models.base import Billing, Request, Usage, Workspace
 from gearshift.models.config import ProviderSettings
 from gearshift.trust import KeyPolicy
 
-TESTED_VERSION = "codex-cli 0.169.0"
 OFFICIAL_URL = "https://api.openai.com/v1"
 PROVIDER_ID = "gearshift"  # the name of the custom model provider made from providers.codex.base_url
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
@@ -83,6 +82,7 @@ class Codex(AgentCLI):
 
     name = "codex"
     program = "codex"
+    tested_with = "codex-cli 0.169.0"
     efforts = tuple(Effort)  # codex sends any of them on as it is
 
     def __init__(self, config: ProviderSettings, environ: Mapping[str, str], policy: KeyPolicy | None = None) -> None:
@@ -166,19 +166,9 @@ class Codex(AgentCLI):
     def _no_turn(self, finished: Finished, events: Events) -> ProviderError:
         """The error for a run that never completed a turn: a failed start, or output that is not codex's."""
         if finished.exit_code != 0:
-            reason = events.last_error or stderr_reason(finished) or "no message"
-            return ProviderError(
-                f"codex exited with code {finished.exit_code}: {reason}; check providers.codex"
-                f" (gearshift is tested with {TESTED_VERSION})",
-                request_id=events.thread_id,
-            )
+            return self.exited(finished, events.last_error or stderr_reason(finished), events.thread_id)
         seen = f"; its output has a line that is not a JSON event: {events.bad_line!r}" if events.bad_line else ""
-        return ProviderError(
-            f"codex ended without a turn.completed event{seen}; is providers.codex.command the codex CLI"
-            f" (gearshift is tested with {TESTED_VERSION})?",
-            status="malformed",
-            request_id=events.thread_id,
-        )
+        return self.unreadable(f"ended without a turn.completed event{seen}", events.thread_id)
 
 
 @dataclass

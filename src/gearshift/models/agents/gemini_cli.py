@@ -46,7 +46,6 @@ from gearshift.models.agents.prompt import render_prompt
 from gearshift.models.base import Billing, Request, Usage, Workspace
 from gearshift.models.config import ProviderSettings
 
-TESTED_VERSION = "0.61.0"
 HOME_VARIABLE = "GEMINI_CLI_HOME"
 TURN_LIMIT_EXIT = 53
 # Gemini 3 models take a thinking level: low and high on every one of them (flash also takes minimal
@@ -100,6 +99,7 @@ class GeminiCLI(AgentCLI):
 
     name = "gemini-cli"
     program = "gemini"
+    tested_with = "Gemini CLI 0.61.0"
     billing = Billing(provider_id="google")
     efforts = LEVEL_EFFORTS
 
@@ -182,16 +182,9 @@ class GeminiCLI(AgentCLI):
             raise _failure(failed.get("error"), finished, usage, session)
         if reply is None:
             if finished.exit_code != 0:
-                raise ProviderError(
-                    f"gemini-cli exited with code {finished.exit_code}: {exit_reason(finished) or 'no message'};"
-                    f" check providers.gemini-cli (gearshift is tested with Gemini CLI {TESTED_VERSION})",
-                )
+                raise self.exited(finished, exit_reason(finished))
             seen = " ".join(finished.stdout.split())[:120]
-            raise ProviderError(
-                f"gemini-cli printed no JSON reply ({seen or 'no output'!r}); is providers.gemini-cli.command"
-                f" Gemini CLI (gearshift is tested with {TESTED_VERSION})?",
-                status="malformed",
-            )
+            raise self.unreadable(f"printed no JSON reply ({seen or 'no output'!r})")
         text = reply.get("response")
         if not isinstance(text, str):
             raise ProviderError(
